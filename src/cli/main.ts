@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// Entry point of the `headless-dns` command.
+
+import { readFileSync } from 'node:fs';
+import { isHeadlessDnsError } from '../errors.js';
+import { serve } from './serve.js';
+
+const HELP = `Usage: headless-dns <command> [options]
+
+Commands:
+  serve     answer cluster DNS for Kubernetes manifests (see: headless-dns serve --help)
+
+Options:
+  -h, --help      show this help
+  -v, --version   print the version
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const io = {
+    stdout: (line: string) => process.stdout.write(`${line}\n`),
+    stderr: (line: string) => process.stderr.write(`${line}\n`),
+  };
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    io.stdout(HELP.trimEnd());
+    return command === undefined ? 2 : 0;
+  }
+  if (command === '-v' || command === '--version') {
+    io.stdout(version());
+    return 0;
+  }
+  try {
+    if (command === 'serve') return await serve(rest, io);
+    io.stderr(`INVALID_OPTION: unknown command "${command}" (try: headless-dns --help)`);
+    return 2;
+  } catch (error) {
+    if (isHeadlessDnsError(error)) {
+      io.stderr(`${error.code}: ${error.message}`);
+      return error.code === 'INVALID_OPTION' ? 2 : 1;
+    }
+    io.stderr(`INTERNAL: ${(error as Error).stack ?? String(error)}`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

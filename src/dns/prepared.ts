@@ -1,0 +1,102 @@
+// Answers prepared ahead of queries. When the record index reports a change,
+// the positive answers of every name and address it names are encoded again
+// (A, AAAA, SRV, CNAME, PTR); the apex SOA moves with the serial. A query for
+// one of them is then a map lookup and a copy. Negative answers are not kept:
+// they carry the SOA serial, and are cheap to make from the question alone.
+
+import { serviceNames } from '../records/build.js';
+import type { IndexChange, RecordSource } from '../records/index.js';
+import { reverseName } from '../records/names.js';
+import { type Answer, answer } from './answer.js';
+import { QTYPE } from './constants.js';
+import { type PreparedAnswer, nameKey, prepareAnswer } from './wire.js';
+
+const FORWARD_TYPES = [QTYPE.A, QTYPE.AAAA, QTYPE.SRV, QTYPE.CNAME] as const;
+
+export interface ChangeFeed {
+  onChange(listener: (change: IndexChange) => void): () => void;
+  allServices(): Iterable<Parameters<typeof serviceNames>[0]>;
+}
+
+/** Encodes an answer for caching or sending; undefined for answers that are not replies. */
+export function encodeReply(name: string, result: Answer, truncated = false): PreparedAnswer | undefined {
+  if (result.kind !== 'reply') return undefined;
+  return prepareAnswer(name, result.zone, {
+    rcode: result.rcode,
+    authoritative: true,
+    truncated,
+    answer: result.answer,
+    authority: result.authority,
+    additional: result.additional,
+  });
+}
+
+export class PreparedAnswers {
+  private readonly byName = new Map<string, Map<number, PreparedAnswer>>();
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly source: RecordSource, feed: ChangeFeed) {
+    for (const view of feed.allServices()) this.prepareNames(serviceNames(view, source.config.zone));
+    for (const view of feed.allServices()) {
+      this.prepareAddresses([...view.clusterIPs, ...view.endpoints.map((e) => e.address)]);
+    }
+    this.prepareFixedNames();
+    this.unsubscribe = feed.onChange((change) => {
+      this.prepareNames(change.names);
+      this.prepareAddresses(change.addresses);
+      this.prepareApex();
+    });
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+
+  get(key: string, qtype: number): PreparedAnswer | undefined {
+    return this.byName.get(key)?.get(qtype);
+  }
+
+  /** How many (name, type) answers are prepared; for tests and metrics. */
+  get size(): number {
+    let n = 0;
+    for (const types of this.byName.values()) n += types.size;
+    return n;
+  }
+
+  private prepare(name: string, qtype: number): void {
+    const key = nameKey(name);
+    const result = answer({ name, type: qtype }, this.source);
+    const positive = result.kind === 'reply' && result.rcode === 0 && result.answer.length > 0 && !result.chase;
+    let types = this.byName.get(key);
+    if (!positive) {
+      types?.delete(qtype);
+      if (types?.size === 0) this.byName.delete(key);
+      return;
+    }
+    if (!types) this.byName.set(key, (types = new Map()));
+    types.set(qtype, encodeReply(name, result)!);
+  }
+
+  private prepareNames(names: Iterable<string>): void {
+    for (const name of names) for (const qtype of FORWARD_TYPES) this.prepare(name, qtype);
+  }
+
+  private prepareAddresses(addresses: Iterable<string>): void {
+    if (!this.source.config.reverse) return;
+    for (const address of addresses) this.prepare(reverseName(address), QTYPE.PTR);
+  }
+
+  private prepareApex(): void {
+    for (const zone of this.source.zones) this.prepare(zone, QTYPE.SOA);
+  }
+
+  private prepareFixedNames(): void {
+    for (const zone of this.source.zones) {
+      this.prepare(zone, QTYPE.NS);
+      this.prepare(`ns.dns.${zone}`, QTYPE.A);
+      this.prepare(`ns.dns.${zone}`, QTYPE.AAAA);
+      this.prepare(`dns-version.${zone}`, QTYPE.TXT);
+    }
+    this.prepareApex();
+  }
+}

@@ -1,0 +1,131 @@
+// From query bytes to reply bytes: the prepared answer when there is one,
+// otherwise answer() and an encoding made on the spot; out-of-zone queries
+// refused or relayed. Transport-agnostic: the transport says which it is, for
+// the size limit and the upstream protocol.
+
+import { randomInt } from 'node:crypto';
+import type { RecordSource } from '../records/index.js';
+import type { RR } from '../records/rr.js';
+import { type Reply, answer } from './answer.js';
+import { CLASS_IN, RCODE, typeName } from './constants.js';
+import { type Upstream, exchangeTcp, exchangeUdp } from './forward.js';
+import { PreparedAnswers, encodeReply } from './prepared.js';
+import {
+  type ParsedQuery,
+  buildQuery,
+  parseQuery,
+  questionName,
+  readUpstreamAnswers,
+  renderAnswer,
+  renderEmpty,
+  renderHeaderError,
+  sizeLimit,
+} from './wire.js';
+
+export type Transport = 'udp' | 'tcp';
+
+/** What a query did, for logs and metrics. */
+export interface QueryRecord {
+  transport: Transport;
+  qtype: string;
+  rcode: string;
+}
+
+export type QueryObserver = (record: QueryRecord) => void;
+
+export interface ResponderOptions {
+  upstream?: Upstream;
+  observe?: QueryObserver;
+}
+
+export class Responder {
+  constructor(
+    private readonly source: RecordSource,
+    private readonly prepared: PreparedAnswers,
+    private readonly options: ResponderOptions = {},
+  ) {}
+
+  /** The reply to a message, undefined when it gets none (responses, runts). Never throws. */
+  respond(msg: Buffer, transport: Transport): Buffer | undefined | Promise<Buffer | undefined> {
+    let query: ParsedQuery | undefined;
+    try {
+      const parsed = parseQuery(msg);
+      if (!parsed.ok) {
+        if (parsed.action === 'drop') return undefined;
+        return this.note(transport, '-', renderHeaderError(msg, parsed.rcode));
+      }
+      query = parsed.query;
+      const result = this.answerQuery(msg, query, transport);
+      if (result instanceof Promise) return result.catch(() => this.servfail(msg, query!, transport));
+      return result;
+    } catch {
+      return query ? this.servfail(msg, query, transport) : undefined;
+    }
+  }
+
+  private servfail(msg: Buffer, query: ParsedQuery, transport: Transport): Buffer {
+    return this.note(transport, typeName(query.qtype), renderEmpty(msg, query, RCODE.SERVFAIL));
+  }
+
+  private note(transport: Transport, qtype: string, reply: Buffer): Buffer {
+    if (this.options.observe && reply.length >= 4) {
+      this.options.observe({ transport, qtype, rcode: rcodeName(reply) });
+    }
+    return reply;
+  }
+
+  private answerQuery(msg: Buffer, query: ParsedQuery, transport: Transport): Buffer | Promise<Buffer> {
+    const qtype = typeName(query.qtype);
+    const limit = sizeLimit(query, transport);
+    if (query.edns && query.edns.version > 0) return this.note(transport, qtype, renderEmpty(msg, query, RCODE.BADVERS));
+    if (query.qclass !== CLASS_IN) return this.note(transport, qtype, renderEmpty(msg, query, RCODE.REFUSED));
+    const ready = this.prepared.get(query.key, query.qtype);
+    if (ready) return this.note(transport, qtype, renderAnswer(msg, query, ready, limit));
+
+    const name = questionName(msg, query);
+    const result = answer({ name, type: query.qtype }, this.source);
+    const upstream = this.options.upstream;
+    if (result.kind === 'refused') return this.note(transport, qtype, renderEmpty(msg, query, RCODE.REFUSED));
+    if (result.kind === 'outOfZone' || (result.fallthrough && upstream)) {
+      if (!upstream) return this.note(transport, qtype, renderEmpty(msg, query, RCODE.REFUSED));
+      return this.relay(msg, query, transport, upstream);
+    }
+    if (result.chase && upstream) return this.chase(msg, query, name, result, limit, upstream, transport);
+    return this.note(transport, qtype, renderAnswer(msg, query, encodeReply(name, result)!, limit));
+  }
+
+  private async relay(msg: Buffer, query: ParsedQuery, transport: Transport, upstream: Upstream): Promise<Buffer> {
+    const reply = transport === 'tcp' ? await exchangeTcp(upstream, msg) : await exchangeUdp(upstream, msg);
+    return this.note(transport, typeName(query.qtype), reply);
+  }
+
+  /** An ExternalName outside the zone: the CNAMEs, then whatever the upstream answers (CoreDNS keeps NOERROR). */
+  private async chase(
+    msg: Buffer,
+    query: ParsedQuery,
+    name: string,
+    result: Reply,
+    limit: number,
+    upstream: Upstream,
+    transport: Transport,
+  ): Promise<Buffer> {
+    const target = result.chase!;
+    let records: RR[] = [];
+    let truncated = false;
+    try {
+      const ask = buildQuery(randomInt(0x10000), target.name, target.type);
+      let reply = await exchangeUdp(upstream, ask);
+      if (readUpstreamAnswers(reply).truncated) reply = await exchangeTcp(upstream, ask);
+      ({ records, truncated } = readUpstreamAnswers(reply));
+    } catch {
+      // An upstream that fails leaves the CNAME alone, as CoreDNS's forward plugin answering SERVFAIL does.
+    }
+    const full: Reply = { ...result, answer: [...result.answer, ...records] };
+    return this.note(transport, typeName(query.qtype), renderAnswer(msg, query, encodeReply(name, full, truncated)!, limit));
+  }
+}
+
+function rcodeName(reply: Buffer): string {
+  const rcode = reply.readUInt16BE(2) & 0xf;
+  return Object.entries(RCODE).find(([, code]) => code === rcode)?.[0] ?? String(rcode);
+}

@@ -1,0 +1,19 @@
+// Public entry point of the headless-dns package.
+
+export { type Address, type StartedCluster, formatHostPort, startCluster } from './cluster.js';
+export { type ClusterOptions, DEFAULTS } from './options.js';
+export { ERROR_CODES, type ErrorCode, type FieldCause, HeadlessDnsError, isHeadlessDnsError } from './errors.js';
+export type {
+  Endpoint,
+  EndpointSlice,
+  KubeObject,
+  Kind,
+  Namespace,
+  ObjectMeta,
+  Pod,
+  Service,
+  ServicePort,
+  StatefulSet,
+} from './model/types.js';
+export type { PodMode } from './records/build.js';
+export type { RR } from './records/rr.js';

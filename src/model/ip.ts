@@ -1,0 +1,75 @@
+import { isIPv4, isIPv6 } from 'node:net';
+
+export type IpFamily = 4 | 6;
+
+export function ipFamily(address: string): IpFamily | undefined {
+  if (isIPv4(address)) return 4;
+  if (isIPv6(address)) return 6;
+  return undefined;
+}
+
+export function ipv4ToBytes(address: string): Buffer {
+  return Buffer.from(address.split('.').map((part) => Number(part)));
+}
+
+export function ipv6ToBytes(address: string): Buffer {
+  let text = address;
+  const out = Buffer.alloc(16);
+  // An embedded dotted quad (::ffff:10.0.0.1) fills the last four bytes.
+  const lastColon = text.lastIndexOf(':');
+  let tailBytes: Buffer | undefined;
+  if (text.includes('.', lastColon)) {
+    tailBytes = ipv4ToBytes(text.slice(lastColon + 1));
+    text = `${text.slice(0, lastColon + 1)}0:0`;
+  }
+  const [head = '', tail] = text.split('::') as [string, string | undefined];
+  const headGroups = head === '' ? [] : head.split(':');
+  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
+  const zeros = 8 - headGroups.length - tailGroups.length;
+  const groups = [...headGroups, ...new Array<string>(tail === undefined ? 0 : zeros).fill('0'), ...tailGroups];
+  groups.forEach((group, i) => out.writeUInt16BE(parseInt(group, 16), i * 2));
+  if (tailBytes) tailBytes.copy(out, 12);
+  return out;
+}
+
+/** RFC 5952 text form: what Go's net.IP.String() prints, and what reverse lookups compare against. */
+export function formatIPv6(bytes: Buffer): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i));
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestLen < 2) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+export function canonicalIp(address: string): string | undefined {
+  const family = ipFamily(address);
+  if (family === 4) return ipv4ToBytes(address).join('.');
+  if (family === 6) return formatIPv6(ipv6ToBytes(address));
+  return undefined;
+}
+
+/**
+ * The endpoint label CoreDNS derives from an address when the endpoint has no
+ * hostname (`endpointHostname` in plugin/kubernetes/kubernetes.go): separators
+ * become dashes, and a trailing dash gets a `0` so the label does not end in `-`.
+ */
+export function dashedIp(address: string): string {
+  if (address.includes('.')) return address.replaceAll('.', '-');
+  const dashed = address.replaceAll(':', '-');
+  return dashed.endsWith('-') ? `${dashed}0` : dashed;
+}

@@ -1,0 +1,187 @@
+// The Kubernetes object shapes headless-dns keeps. They follow the API's JSON
+// field names so that manifests, kubectl bodies and stored objects are one type.
+// Fields DNS never reads are still kept (objects round-trip), typed loosely.
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  [field: string]: unknown;
+}
+
+export interface KubeObjectBase {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+}
+
+export interface Namespace extends KubeObjectBase {
+  kind: 'Namespace';
+  spec?: Record<string, unknown>;
+  status?: { phase?: string };
+}
+
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+
+export interface ServicePort {
+  name?: string;
+  protocol?: Protocol;
+  port: number;
+  targetPort?: number | string;
+  nodePort?: number;
+  appProtocol?: string;
+}
+
+export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
+
+export interface Service extends KubeObjectBase {
+  kind: 'Service';
+  spec: {
+    type?: ServiceType;
+    clusterIP?: string;
+    clusterIPs?: string[];
+    ipFamilies?: ('IPv4' | 'IPv6')[];
+    ipFamilyPolicy?: 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
+    ports?: ServicePort[];
+    selector?: Record<string, string>;
+    externalName?: string;
+    publishNotReadyAddresses?: boolean;
+    [field: string]: unknown;
+  };
+  status?: Record<string, unknown>;
+}
+
+export interface EndpointConditions {
+  ready?: boolean;
+  serving?: boolean;
+  terminating?: boolean;
+}
+
+export interface ObjectReference {
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  uid?: string;
+  [field: string]: unknown;
+}
+
+export interface Endpoint {
+  addresses: string[];
+  conditions?: EndpointConditions;
+  hostname?: string;
+  targetRef?: ObjectReference;
+  nodeName?: string;
+  zone?: string;
+  [field: string]: unknown;
+}
+
+export interface EndpointPort {
+  name?: string;
+  protocol?: Protocol;
+  port?: number;
+  appProtocol?: string;
+}
+
+export interface EndpointSlice extends KubeObjectBase {
+  kind: 'EndpointSlice';
+  addressType: 'IPv4' | 'IPv6' | 'FQDN';
+  endpoints: Endpoint[];
+  ports?: EndpointPort[];
+}
+
+export interface ContainerPort {
+  name?: string;
+  containerPort: number;
+  protocol?: Protocol;
+  hostPort?: number;
+}
+
+export interface Container {
+  name: string;
+  image?: string;
+  ports?: ContainerPort[];
+  [field: string]: unknown;
+}
+
+export interface PodSpec {
+  containers: Container[];
+  hostname?: string;
+  subdomain?: string;
+  [field: string]: unknown;
+}
+
+export interface PodCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  lastTransitionTime?: string;
+  [field: string]: unknown;
+}
+
+export interface Pod extends KubeObjectBase {
+  kind: 'Pod';
+  spec: PodSpec;
+  status?: {
+    phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+    podIP?: string;
+    podIPs?: { ip: string }[];
+    conditions?: PodCondition[];
+    [field: string]: unknown;
+  };
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+}
+
+export interface StatefulSet extends KubeObjectBase {
+  kind: 'StatefulSet';
+  spec: {
+    replicas?: number;
+    serviceName?: string;
+    selector: LabelSelector;
+    template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec };
+    podManagementPolicy?: 'OrderedReady' | 'Parallel';
+    ordinals?: { start?: number };
+    [field: string]: unknown;
+  };
+  status?: Record<string, unknown>;
+}
+
+export type KubeObject = Namespace | Service | EndpointSlice | Pod | StatefulSet;
+export type Kind = KubeObject['kind'];
+
+export const KINDS: readonly Kind[] = ['Namespace', 'Service', 'EndpointSlice', 'Pod', 'StatefulSet'];
+
+/** apiVersion each kind is served under, as a cluster would. */
+export const API_VERSIONS: Record<Kind, string> = {
+  Namespace: 'v1',
+  Service: 'v1',
+  Pod: 'v1',
+  EndpointSlice: 'discovery.k8s.io/v1',
+  StatefulSet: 'apps/v1',
+};
+
+export function isNamespaced(kind: Kind): boolean {
+  return kind !== 'Namespace';
+}
+
+/** The label that ties an EndpointSlice to its Service (discovery.k8s.io/v1 LabelServiceName). */
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';

@@ -1,0 +1,106 @@
+// Options for a cluster, validated once and frozen. Defaults are the kubeadm
+// profile (semantics §1): zone cluster.local, TTL 30, pods insecure, reverse
+// zones owned; and loopback only.
+
+import { HeadlessDnsError } from './errors.js';
+import { ipFamily } from './model/ip.js';
+import { dns1123SubdomainProblem } from './model/names.js';
+import type { PodMode } from './records/build.js';
+import type { Upstream } from './dns/forward.js';
+
+export interface ClusterOptions {
+  /** Manifest files or directories to apply at start. Default: none. */
+  manifests?: readonly string[];
+  /** Address the DNS server binds. Default `127.0.0.1`. */
+  host?: string;
+  /** DNS port, UDP and TCP alike; 0 picks a free one. Default 1053 (the CLI), 0 (startCluster). */
+  dnsPort?: number;
+  /** Cluster domain. Default `cluster.local`. */
+  zone?: string;
+  /** TTL of every record, 0–3600 seconds. Default 30 (kubeadm; CoreDNS's own default is 5). */
+  ttl?: number;
+  /** Pod records `a-b-c-d.<ns>.pod.<zone>`. Default `insecure` (kubeadm). */
+  pods?: PodMode;
+  /** Where out-of-zone queries (and reverse misses) go; without it they are REFUSED. */
+  upstream?: string | Upstream;
+  /** Ranges cluster IPs are allocated from. Default 10.96.0.0/16 and fd00:10:96::/112. */
+  serviceCidrs?: readonly string[];
+  /** Idle TCP connections are closed after this many milliseconds. Default 10000. */
+  tcpIdleTimeoutMs?: number;
+  /** Where log lines go. Default: nowhere (the CLI logs to stderr). */
+  log?: (message: string) => void;
+}
+
+export interface ResolvedOptions {
+  readonly manifests: readonly string[];
+  readonly host: string;
+  readonly dnsPort: number;
+  /** Lower case, with the trailing dot. */
+  readonly zone: string;
+  readonly ttl: number;
+  readonly pods: PodMode;
+  readonly upstream?: Upstream;
+  readonly serviceCidrs?: readonly string[];
+  readonly tcpIdleTimeoutMs: number;
+  readonly log: (message: string) => void;
+}
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  dnsPort: 1053,
+  zone: 'cluster.local',
+  ttl: 30,
+  pods: 'insecure' as PodMode,
+  tcpIdleTimeoutMs: 10_000,
+} as const;
+
+const POD_MODES: readonly PodMode[] = ['disabled', 'insecure', 'verified'];
+
+function invalid(message: string): HeadlessDnsError {
+  return new HeadlessDnsError('INVALID_OPTION', message);
+}
+
+function port(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535) {
+    throw invalid(`${what} must be a port number from 0 to 65535, got ${String(value)}`);
+  }
+  return value;
+}
+
+export function parseUpstream(value: string | Upstream): Upstream {
+  if (typeof value !== 'string') {
+    if (!ipFamily(value.host)) throw invalid(`upstream host ${value.host} is not an IP address`);
+    return { host: value.host, port: port(value.port, 'upstream port') };
+  }
+  const match = /^\[([^\]]+)\]:(\d+)$/.exec(value) ?? /^([^:]+):(\d+)$/.exec(value) ?? /^([^:]+|\[[^\]]+\])$/.exec(value);
+  const host = match?.[1]?.replace(/^\[|\]$/g, '');
+  if (!host || !ipFamily(host)) throw invalid(`--upstream must be HOST:PORT with an IP address, e.g. 127.0.0.53:53, got "${value}"`);
+  const portText = match?.[2];
+  return { host, port: portText === undefined ? 53 : port(Number(portText), '--upstream port') };
+}
+
+export function resolveOptions(input: ClusterOptions = {}, defaults: { dnsPort: number } = { dnsPort: 0 }): ResolvedOptions {
+  const host = input.host ?? DEFAULTS.host;
+  if (!ipFamily(host)) throw invalid(`--host must be an IP address, got "${host}"`);
+  const zoneText = (input.zone ?? DEFAULTS.zone).toLowerCase().replace(/\.$/, '');
+  const zoneProblem = dns1123SubdomainProblem(zoneText);
+  if (zoneProblem) throw invalid(`--zone "${input.zone}" is not a domain name: ${zoneProblem}`);
+  const ttl = input.ttl ?? DEFAULTS.ttl;
+  if (!Number.isInteger(ttl) || ttl < 0 || ttl > 3600) throw invalid(`--ttl must be a whole number of seconds from 0 to 3600, got ${String(ttl)}`);
+  const pods = input.pods ?? DEFAULTS.pods;
+  if (!POD_MODES.includes(pods)) throw invalid(`--pods must be one of ${POD_MODES.join(', ')}, got "${String(pods)}"`);
+  const idle = input.tcpIdleTimeoutMs ?? DEFAULTS.tcpIdleTimeoutMs;
+  if (!Number.isInteger(idle) || idle <= 0) throw invalid(`tcpIdleTimeoutMs must be a positive whole number, got ${String(idle)}`);
+  return Object.freeze({
+    manifests: Object.freeze([...(input.manifests ?? [])]),
+    host,
+    dnsPort: port(input.dnsPort ?? defaults.dnsPort, '--dns-port'),
+    zone: `${zoneText}.`,
+    ttl,
+    pods,
+    ...(input.upstream !== undefined ? { upstream: parseUpstream(input.upstream) } : {}),
+    ...(input.serviceCidrs ? { serviceCidrs: Object.freeze([...input.serviceCidrs]) } : {}),
+    tcpIdleTimeoutMs: idle,
+    log: input.log ?? (() => undefined),
+  });
+}

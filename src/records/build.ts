@@ -1,0 +1,236 @@
+// Pure record building: Kubernetes objects → what CoreDNS's kubernetes plugin
+// would answer. Each function is a port of the CoreDNS function named in its
+// comment; cluster-dns-semantics.md explains the behaviour they reproduce.
+
+import { dashedIp, ipFamily } from '../model/ip.js';
+import { type EndpointSlice, type Service, SERVICE_NAME_LABEL } from '../model/types.js';
+import { type RecordRequest, matchLabel } from './names.js';
+import type { RR } from './rr.js';
+
+export type PodMode = 'disabled' | 'insecure' | 'verified';
+
+/** What changes answers (semantics §1). Zone names are lower case and end with a dot. */
+export interface DnsConfig {
+  zone: string;
+  ttl: number;
+  pods: PodMode;
+  /** Own in-addr.arpa and ip6.arpa (kubeadm does), answering PTR. */
+  reverse: boolean;
+  /** Addresses for `ns.dns.<zone>`: the server's own listen addresses. */
+  nsAddresses: readonly string[];
+}
+
+export const DNS_SCHEMA_VERSION = '1.1.0';
+export const DNS_VERSION_TTL = 28800;
+
+export function zonesOf(config: DnsConfig): string[] {
+  return config.reverse ? [config.zone, 'in-addr.arpa.', 'ip6.arpa.'] : [config.zone];
+}
+
+export interface PortView {
+  name: string;
+  protocol: string;
+  /** -1 is CoreDNS's sentinel for "no ports declared". */
+  port: number;
+}
+
+export interface EndpointView {
+  address: string;
+  /** hostname, or the dashed address (endpointHostname). */
+  label: string;
+  ports: readonly PortView[];
+}
+
+/** The slim Service CoreDNS keeps (object/service.go), with its ready endpoints merged in. */
+export interface ServiceView {
+  name: string;
+  namespace: string;
+  type: string;
+  headless: boolean;
+  clusterIPs: readonly string[];
+  ports: readonly PortView[];
+  externalName?: string;
+  publishNotReadyAddresses: boolean;
+  endpoints: readonly EndpointView[];
+}
+
+const NO_PORTS: readonly PortView[] = [{ name: '', protocol: '', port: -1 }];
+
+/** object.ToService + EndpointSliceToEndpoints, merged per Service. */
+export function buildServiceView(service: Service, slices: readonly EndpointSlice[]): ServiceView {
+  const spec = service.spec;
+  const clusterIPs = spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [];
+  const ports = spec.ports?.length
+    ? spec.ports.map((p) => ({ name: p.name ?? '', protocol: p.protocol ?? 'TCP', port: p.port }))
+    : NO_PORTS;
+  const endpoints: EndpointView[] = [];
+  for (const slice of slices) {
+    if (slice.metadata.labels?.[SERVICE_NAME_LABEL] !== service.metadata.name) continue;
+    if (slice.addressType === 'FQDN') continue;
+    const slicePorts: readonly PortView[] = slice.ports?.length
+      ? slice.ports.map((p) => ({ name: p.name ?? '', protocol: p.protocol ?? 'TCP', port: p.port ?? -1 }))
+      : NO_PORTS;
+    for (const endpoint of slice.endpoints) {
+      // A missing ready condition counts as ready (EndpointReady in endpointslice util).
+      if (endpoint.conditions?.ready === false) continue;
+      for (const address of endpoint.addresses) {
+        endpoints.push({ address, label: endpoint.hostname || dashedIp(address), ports: slicePorts });
+      }
+    }
+  }
+  return {
+    name: service.metadata.name,
+    namespace: service.metadata.namespace ?? 'default',
+    type: spec.type ?? 'ClusterIP',
+    headless: clusterIPs[0] === 'None',
+    clusterIPs: clusterIPs.filter((ip) => ip !== 'None'),
+    ports,
+    ...(spec.type === 'ExternalName' && spec.externalName ? { externalName: spec.externalName } : {}),
+    publishNotReadyAddresses: spec.publishNotReadyAddresses === true,
+    endpoints,
+  };
+}
+
+/** CoreDNS's msg.Service: one candidate answer before it becomes records. */
+export interface Entry {
+  /** An IP, or a domain name for ExternalName (a CNAME target). */
+  host: string;
+  port: number;
+  /** The name this entry stands for: SRV target and glue owner. */
+  target: string;
+}
+
+export function serviceDomain(view: Pick<ServiceView, 'name' | 'namespace'>, zone: string): string {
+  return `${view.name}.${view.namespace}.svc.${zone}`;
+}
+
+export function isExternalHost(host: string): boolean {
+  return ipFamily(host) === undefined;
+}
+
+/**
+ * findServices for one Service: the entries a request matches, or undefined
+ * when it matches nothing (CoreDNS's errNoItems, an NXDOMAIN).
+ */
+export function findServiceEntries(view: ServiceView, request: RecordRequest, zone: string): Entry[] | undefined {
+  const domain = serviceDomain(view, zone);
+  if (view.type === 'ExternalName') {
+    // No endpoints and no _port._proto names below an ExternalName service.
+    if (request.endpoint || request.port || request.protocol) return undefined;
+    if (!view.externalName || !isExternalHost(view.externalName)) return undefined;
+    return [{ host: view.externalName, port: -1, target: domain }];
+  }
+  if (view.headless || request.endpoint) {
+    const entries: Entry[] = [];
+    for (const endpoint of view.endpoints) {
+      if (request.endpoint && !matchLabel(request.endpoint, endpoint.label)) continue;
+      for (const port of endpoint.ports) {
+        if (!matchLabel(request.port, port.name) || !matchLabel(request.protocol, port.protocol)) continue;
+        entries.push({ host: endpoint.address, port: port.port, target: `${endpoint.label}.${domain}` });
+      }
+    }
+    return entries.length > 0 ? entries : undefined;
+  }
+  let matched = false;
+  const entries: Entry[] = [];
+  for (const port of view.ports) {
+    if (!matchLabel(request.port, port.name) || !matchLabel(request.protocol, port.protocol)) continue;
+    matched = true;
+    for (const ip of view.clusterIPs) entries.push({ host: ip, port: port.port, target: domain });
+  }
+  return matched ? entries : undefined;
+}
+
+/**
+ * findPods for `<a-b-c-d>.<ns>.pod.<zone>`: insecure echoes the address back,
+ * verified requires a pod with that IP in the namespace. Returns undefined for NXDOMAIN.
+ */
+export function findPodEntries(
+  request: RecordRequest,
+  zone: string,
+  mode: PodMode,
+  podIpExists: (namespace: string, ip: string) => boolean,
+): Entry[] | undefined {
+  if (mode === 'disabled') return undefined;
+  const label = request.service;
+  if (label === '') return [];
+  const ip = (label.split('-').length - 1 === 3 && !label.includes('--')) ? label.replaceAll('-', '.') : label.replaceAll('-', ':');
+  if (ipFamily(ip) === undefined) return undefined;
+  if (mode === 'verified' && !podIpExists(request.namespace, ip)) return undefined;
+  return [{ host: ip, port: -1, target: `${label}.${request.namespace}.pod.${zone}` }];
+}
+
+/** The names a Service view answers under, for preparing answers ahead of queries. */
+export function serviceNames(view: ServiceView, zone: string): string[] {
+  const domain = serviceDomain(view, zone);
+  const names = new Set<string>([domain]);
+  if (view.type === 'ExternalName') return [...names];
+  const ports = new Set<string>();
+  for (const endpoint of view.endpoints) {
+    names.add(`${endpoint.label}.${domain}`);
+    if (view.headless) for (const p of endpoint.ports) if (p.name) ports.add(`_${p.name}._${p.protocol.toLowerCase()}`);
+  }
+  if (!view.headless) for (const p of view.ports) if (p.name) ports.add(`_${p.name}._${p.protocol.toLowerCase()}`);
+  for (const port of ports) names.add(`${port}.${domain}`);
+  return [...names];
+}
+
+/** A/AAAA records from address entries (plugin.A without the CNAME branch): one per distinct address. */
+export function addressRecords(entries: readonly Entry[], owner: string, family: 4 | 6, ttl: number): RR[] {
+  const seen = new Set<string>();
+  const records: RR[] = [];
+  for (const entry of entries) {
+    if (ipFamily(entry.host) !== family || seen.has(entry.host)) continue;
+    seen.add(entry.host);
+    records.push(family === 4 ? { name: owner, ttl, type: 'A', address: entry.host } : { name: owner, ttl, type: 'AAAA', address: entry.host });
+  }
+  return records;
+}
+
+/**
+ * plugin.SRV: priority 0, weight floor(100 / N) (at least 1) where N counts every
+ * entry before duplicates are dropped, port -1 entries skipped, duplicates
+ * (same target and port) collapsed, glue A/AAAA once per (target, address).
+ */
+export function srvRecords(entries: readonly Entry[], owner: string, ttl: number): { answer: RR[]; additional: RR[] } {
+  const answer: RR[] = [];
+  const additional: RR[] = [];
+  const addresses = entries.filter((e) => !isExternalHost(e.host));
+  const weight = Math.max(1, Math.floor(100 / Math.max(1, addresses.length)));
+  const seenSrv = new Set<string>();
+  const seenGlue = new Set<string>();
+  for (const entry of addresses) {
+    if (entry.port === -1) continue;
+    const srvKey = `${entry.target} ${entry.port}`;
+    if (!seenSrv.has(srvKey)) {
+      seenSrv.add(srvKey);
+      answer.push({ name: owner, ttl, type: 'SRV', priority: 0, weight, port: entry.port, target: entry.target });
+    }
+    const glueKey = `${entry.target} ${entry.host}`;
+    if (!seenGlue.has(glueKey)) {
+      seenGlue.add(glueKey);
+      additional.push(
+        ipFamily(entry.host) === 4
+          ? { name: entry.target, ttl, type: 'A', address: entry.host }
+          : { name: entry.target, ttl, type: 'AAAA', address: entry.host },
+      );
+    }
+  }
+  return { answer, additional };
+}
+
+/** SOA for a zone (plugin.SOA): TTL min(ttl, 300), minimum = ttl. */
+export function soaRecord(zone: string, ttl: number, serial: number): RR {
+  return {
+    name: zone,
+    ttl: Math.min(ttl, 300),
+    type: 'SOA',
+    mname: `ns.dns.${zone}`,
+    rname: `hostmaster.${zone}`,
+    serial,
+    refresh: 7200,
+    retry: 1800,
+    expire: 86400,
+    minimum: ttl,
+  };
+}

@@ -1,0 +1,239 @@
+// The record index: follows the store and keeps, per Service, the slim view
+// DNS answers are built from, plus the reverse (PTR) and pod-IP indexes. A
+// store batch rebuilds only the Services it touches and reports the names and
+// addresses whose answers may have changed, so answers can be prepared then
+// rather than when a query arrives.
+
+import type { EndpointSlice, KubeObject, Pod, Service } from '../model/types.js';
+import { SERVICE_NAME_LABEL } from '../model/types.js';
+import type { ObjectStore, StoreEvent } from '../store/store.js';
+import { type DnsConfig, type ServiceView, buildServiceView, serviceDomain, serviceNames, zonesOf } from './build.js';
+
+/** The read-only seam the DNS layer sees; it never touches the store. */
+export interface RecordSource {
+  readonly config: DnsConfig;
+  readonly zones: readonly string[];
+  serial(): number;
+  namespaceExists(namespace: string): boolean;
+  service(namespace: string, name: string): ServiceView | undefined;
+  /** PTR targets for an address, in CoreDNS's order (serviceRecordForIP). */
+  reverse(address: string): string[];
+  podIpExists(namespace: string, ip: string): boolean;
+}
+
+export interface IndexChange {
+  /** Forward names (lower case, fully qualified) whose answers may differ now. */
+  names: string[];
+  /** Addresses whose PTR answers may differ now. */
+  addresses: string[];
+}
+
+type IndexListener = (change: IndexChange) => void;
+
+const serviceKey = (namespace: string, name: string): string => `${namespace}/${name}`;
+
+function sliceServiceKey(slice: EndpointSlice): string | undefined {
+  const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+  return service ? serviceKey(slice.metadata.namespace ?? 'default', service) : undefined;
+}
+
+/** The IP a pod is known by to `pods verified`: Succeeded/Failed/Unknown pods are not watched. */
+function podIp(pod: Pod | undefined): string | undefined {
+  if (!pod?.status?.podIP) return undefined;
+  const phase = pod.status.phase;
+  return phase === 'Succeeded' || phase === 'Failed' || phase === 'Unknown' ? undefined : pod.status.podIP;
+}
+
+export class RecordIndex implements RecordSource {
+  readonly config: DnsConfig;
+  readonly zones: readonly string[];
+  private readonly namespaces = new Set<string>();
+  private readonly services = new Map<string, Service>();
+  private readonly slices = new Map<string, Map<string, EndpointSlice>>();
+  private readonly views = new Map<string, ServiceView>();
+  private readonly clusterIpOwners = new Map<string, string[]>();
+  private readonly endpointOwners = new Map<string, Map<string, Set<string>>>();
+  private readonly podIps = new Map<string, number>();
+  private readonly listeners = new Set<IndexListener>();
+  private readonly unsubscribe: () => void;
+  private currentSerial: number;
+
+  constructor(store: ObjectStore, config: DnsConfig) {
+    this.config = config;
+    this.zones = zonesOf(config);
+    this.currentSerial = Math.floor(Date.now() / 1000);
+    this.apply(store.all().map((object): StoreEvent => ({ type: 'ADDED', object })));
+    this.unsubscribe = store.subscribe((events) => this.apply(events));
+  }
+
+  close(): void {
+    this.unsubscribe();
+    this.listeners.clear();
+  }
+
+  onChange(listener: IndexListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  serial(): number {
+    return this.currentSerial;
+  }
+
+  namespaceExists(namespace: string): boolean {
+    return this.namespaces.has(namespace);
+  }
+
+  service(namespace: string, name: string): ServiceView | undefined {
+    return this.views.get(serviceKey(namespace, name));
+  }
+
+  /** Every Service view; ExternalName targets and tests read it. */
+  allServices(): IterableIterator<ServiceView> {
+    return this.views.values();
+  }
+
+  reverse(address: string): string[] {
+    const zone = this.config.zone;
+    const owners = this.clusterIpOwners.get(address);
+    if (owners?.length) {
+      const view = this.views.get(owners[0]!);
+      if (view) return [serviceDomain(view, zone)];
+    }
+    const targets: string[] = [];
+    for (const [key, labels] of this.endpointOwners.get(address) ?? []) {
+      const view = this.views.get(key);
+      if (!view) continue;
+      for (const label of labels) targets.push(`${label}.${serviceDomain(view, zone)}`);
+    }
+    return targets;
+  }
+
+  podIpExists(namespace: string, ip: string): boolean {
+    return (this.podIps.get(`${namespace}/${ip}`) ?? 0) > 0;
+  }
+
+  private apply(events: readonly StoreEvent[]): void {
+    const touched = new Set<string>();
+    let changed = false;
+    for (const event of events) {
+      changed = this.applyEvent(event, touched) || changed;
+    }
+    const names = new Set<string>();
+    const addresses = new Set<string>();
+    for (const key of touched) {
+      if (this.rebuild(key, names, addresses)) changed = true;
+    }
+    if (!changed) return;
+    this.currentSerial = Math.max(this.currentSerial + 1, Math.floor(Date.now() / 1000));
+    // An in-zone ExternalName answer follows its target, which may be any service.
+    for (const view of this.views.values()) if (view.type === 'ExternalName') names.add(serviceDomain(view, this.config.zone));
+    const change: IndexChange = { names: [...names], addresses: [...addresses] };
+    for (const listener of this.listeners) listener(change);
+  }
+
+  /** Records one event; returns true when it changes answers by itself (namespaces, pod IPs). */
+  private applyEvent(event: StoreEvent, touched: Set<string>): boolean {
+    const object: KubeObject = event.object;
+    const deleted = event.type === 'DELETED';
+    switch (object.kind) {
+      case 'Namespace':
+        if (deleted) this.namespaces.delete(object.metadata.name);
+        else this.namespaces.add(object.metadata.name);
+        return event.type !== 'MODIFIED';
+      case 'Service': {
+        const key = serviceKey(object.metadata.namespace ?? 'default', object.metadata.name);
+        if (deleted) this.services.delete(key);
+        else this.services.set(key, object);
+        touched.add(key);
+        return false;
+      }
+      case 'EndpointSlice': {
+        const sliceName = object.metadata.name;
+        const before = event.previous?.kind === 'EndpointSlice' ? sliceServiceKey(event.previous) : undefined;
+        if (before) {
+          this.slices.get(before)?.delete(sliceName);
+          touched.add(before);
+        }
+        const after = sliceServiceKey(object);
+        if (after && !deleted) {
+          let group = this.slices.get(after);
+          if (!group) this.slices.set(after, (group = new Map()));
+          group.set(sliceName, object);
+        }
+        if (after) {
+          if (deleted) this.slices.get(after)?.delete(sliceName);
+          touched.add(after);
+        }
+        return false;
+      }
+      case 'Pod': {
+        const namespace = object.metadata.namespace ?? 'default';
+        const before = podIp(event.previous?.kind === 'Pod' ? event.previous : undefined);
+        const after = deleted ? undefined : podIp(object);
+        if (before === after) return false;
+        if (before) this.countPodIp(`${namespace}/${before}`, -1);
+        if (after) this.countPodIp(`${namespace}/${after}`, +1);
+        return this.config.pods === 'verified';
+      }
+      case 'StatefulSet':
+        return false;
+    }
+  }
+
+  private countPodIp(key: string, delta: number): void {
+    const next = (this.podIps.get(key) ?? 0) + delta;
+    if (next > 0) this.podIps.set(key, next);
+    else this.podIps.delete(key);
+  }
+
+  /** Rebuilds one Service's view; returns true if what DNS sees of it changed. */
+  private rebuild(key: string, names: Set<string>, addresses: Set<string>): boolean {
+    const before = this.views.get(key);
+    const service = this.services.get(key);
+    const after = service ? buildServiceView(service, [...(this.slices.get(key)?.values() ?? [])]) : undefined;
+    if (JSON.stringify(before) === JSON.stringify(after)) return false;
+    if (before) this.unindex(key, before, names, addresses);
+    if (after) {
+      this.views.set(key, after);
+      this.index(key, after, names, addresses);
+    } else {
+      this.views.delete(key);
+    }
+    return true;
+  }
+
+  private index(key: string, view: ServiceView, names: Set<string>, addresses: Set<string>): void {
+    for (const name of serviceNames(view, this.config.zone)) names.add(name);
+    for (const ip of view.clusterIPs) {
+      const owners = this.clusterIpOwners.get(ip) ?? [];
+      owners.push(key);
+      this.clusterIpOwners.set(ip, owners);
+      addresses.add(ip);
+    }
+    for (const endpoint of view.endpoints) {
+      let byService = this.endpointOwners.get(endpoint.address);
+      if (!byService) this.endpointOwners.set(endpoint.address, (byService = new Map()));
+      let labels = byService.get(key);
+      if (!labels) byService.set(key, (labels = new Set()));
+      labels.add(endpoint.label);
+      addresses.add(endpoint.address);
+    }
+  }
+
+  private unindex(key: string, view: ServiceView, names: Set<string>, addresses: Set<string>): void {
+    for (const name of serviceNames(view, this.config.zone)) names.add(name);
+    for (const ip of view.clusterIPs) {
+      const owners = (this.clusterIpOwners.get(ip) ?? []).filter((owner) => owner !== key);
+      if (owners.length) this.clusterIpOwners.set(ip, owners);
+      else this.clusterIpOwners.delete(ip);
+      addresses.add(ip);
+    }
+    for (const endpoint of view.endpoints) {
+      const byService = this.endpointOwners.get(endpoint.address);
+      byService?.delete(key);
+      if (byService?.size === 0) this.endpointOwners.delete(endpoint.address);
+      addresses.add(endpoint.address);
+    }
+  }
+}

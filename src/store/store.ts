@@ -1,0 +1,276 @@
+// The object store: every write goes through here. A write is a batch of
+// changes that is checked completely before any of it is committed, then
+// committed with one resourceVersion step per object and announced to
+// listeners as one batch, so nobody ever sees half of an apply.
+
+import { randomUUID } from 'node:crypto';
+import { HeadlessDnsError } from '../errors.js';
+import { ipFamily } from '../model/ip.js';
+import { type Kind, type KubeObject, type Service, isNamespaced } from '../model/types.js';
+import { AddressAllocator, type Cidr, parseCidr } from './allocator.js';
+
+export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface StoreEvent {
+  type: StoreEventType;
+  object: KubeObject;
+  /** The object as it was before a MODIFIED or DELETED event. */
+  previous?: KubeObject;
+}
+
+export type StoreListener = (events: readonly StoreEvent[]) => void;
+
+export type StoreChange =
+  | { op: 'put'; object: KubeObject; mode?: 'create' | 'update' | 'apply' }
+  | { op: 'delete'; kind: Kind; namespace?: string; name: string };
+
+export interface StoreOptions {
+  /** Ranges cluster IPs are allocated from, at most one per family. */
+  serviceCidrs?: readonly string[];
+}
+
+export const DEFAULT_SERVICE_CIDRS = ['10.96.0.0/16', 'fd00:10:96::/112'] as const;
+export const INITIAL_NAMESPACES = ['default', 'kube-system'] as const;
+
+export function objectKey(kind: Kind, namespace: string | undefined, name: string): string {
+  return `${kind}/${isNamespaced(kind) ? (namespace ?? 'default') : ''}/${name}`;
+}
+
+export function keyOf(object: KubeObject): string {
+  return objectKey(object.kind, object.metadata.namespace, object.metadata.name);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+function describeKey(kind: Kind, namespace: string | undefined, name: string): string {
+  return isNamespaced(kind) ? `${kind} "${namespace ?? 'default'}/${name}"` : `${kind} "${name}"`;
+}
+
+function serviceNeedsClusterIp(service: Service): boolean {
+  const headless = service.spec.clusterIP === 'None' || service.spec.clusterIPs?.[0] === 'None';
+  return service.spec.type !== 'ExternalName' && !headless;
+}
+
+function specOf(object: KubeObject): string {
+  switch (object.kind) {
+    case 'EndpointSlice':
+      return JSON.stringify([object.addressType, object.endpoints, object.ports]);
+    case 'Namespace':
+      return JSON.stringify(object.spec ?? {});
+    default:
+      return JSON.stringify(object.spec);
+  }
+}
+
+export class ObjectStore {
+  private readonly objects = new Map<string, KubeObject>();
+  private readonly clusterIps = new Map<string, string>();
+  private readonly allocators: AddressAllocator[];
+  private readonly listeners = new Set<StoreListener>();
+  private resourceVersion = 0;
+
+  constructor(options: StoreOptions = {}) {
+    const cidrs = (options.serviceCidrs ?? DEFAULT_SERVICE_CIDRS).map((text) => {
+      const cidr = parseCidr(text);
+      if (!cidr) throw new HeadlessDnsError('INVALID_OPTION', `service CIDR ${text} is not a valid range`);
+      return cidr;
+    });
+    // The first addresses of the range stay free, as in a cluster where
+    // kubernetes.default and kube-dns hold them.
+    this.allocators = cidrs.map((cidr: Cidr) => new AddressAllocator(cidr, (ip) => this.clusterIps.has(ip), 11n));
+    this.commit(INITIAL_NAMESPACES.map((name) => ({ op: 'put', object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, status: { phase: 'Active' } } })));
+  }
+
+  /** The last resourceVersion handed out. */
+  get currentResourceVersion(): string {
+    return String(this.resourceVersion);
+  }
+
+  get<K extends Kind>(kind: K, namespace: string | undefined, name: string): Extract<KubeObject, { kind: K }> | undefined {
+    return this.objects.get(objectKey(kind, namespace, name)) as Extract<KubeObject, { kind: K }> | undefined;
+  }
+
+  list<K extends Kind>(kind: K, namespace?: string): Extract<KubeObject, { kind: K }>[] {
+    const out: Extract<KubeObject, { kind: K }>[] = [];
+    for (const object of this.objects.values()) {
+      if (object.kind !== kind) continue;
+      if (namespace !== undefined && object.metadata.namespace !== namespace) continue;
+      out.push(object as Extract<KubeObject, { kind: K }>);
+    }
+    return out;
+  }
+
+  all(): KubeObject[] {
+    return [...this.objects.values()];
+  }
+
+  namespaceExists(name: string): boolean {
+    return this.objects.has(objectKey('Namespace', undefined, name));
+  }
+
+  /** Listeners run synchronously after each committed batch, in subscription order. */
+  subscribe(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Creates or updates every object, or none of them. */
+  apply(objects: readonly KubeObject[], mode: 'create' | 'update' | 'apply' = 'apply'): KubeObject[] {
+    const events = this.commit(objects.map((object) => ({ op: 'put', object, mode })));
+    return events.map((event) => event.object);
+  }
+
+  delete(kind: Kind, namespace: string | undefined, name: string): KubeObject {
+    const events = this.commit([{ op: 'delete', kind, namespace, name }]);
+    const own = events.find((event) => event.object.kind === kind && event.object.metadata.name === name);
+    return (own ?? events[0])!.object;
+  }
+
+  /**
+   * Checks every change against the store as the earlier changes of the same
+   * batch leave it, then commits them all. Throws, changing nothing, if any is invalid.
+   */
+  commit(changes: readonly StoreChange[]): StoreEvent[] {
+    const planned = new Map<string, KubeObject | null>();
+    const view = (key: string): KubeObject | undefined => {
+      const overlay = planned.get(key);
+      if (overlay === null) return undefined;
+      return overlay ?? this.objects.get(key);
+    };
+    const plannedIps = new Set<string>();
+    const order: string[] = [];
+    const remember = (key: string, value: KubeObject | null): void => {
+      if (!planned.has(key)) order.push(key);
+      planned.set(key, value);
+    };
+
+    for (const change of changes) {
+      if (change.op === 'delete') {
+        const key = objectKey(change.kind, change.namespace, change.name);
+        if (!view(key)) throw new HeadlessDnsError('NOT_FOUND', `${describeKey(change.kind, change.namespace, change.name)} not found`);
+        if (change.kind === 'Namespace') {
+          if ((INITIAL_NAMESPACES as readonly string[]).includes(change.name)) {
+            throw new HeadlessDnsError('INVALID_OBJECT', `namespace "${change.name}" may not be deleted`, [
+              { reason: 'FieldValueForbidden', field: 'metadata.name', message: 'this namespace may not be deleted' },
+            ]);
+          }
+          for (const object of this.objects.values()) {
+            if (object.metadata.namespace === change.name) remember(keyOf(object), null);
+          }
+        }
+        remember(key, null);
+        continue;
+      }
+      const input = change.object;
+      const key = keyOf(input);
+      const namespace = input.metadata.namespace ?? 'default';
+      if (isNamespaced(input.kind) && !view(objectKey('Namespace', undefined, namespace))) {
+        throw new HeadlessDnsError('NAMESPACE_NOT_FOUND', `namespaces "${namespace}" not found`);
+      }
+      const existing = view(key);
+      if (existing && change.mode === 'create') {
+        throw new HeadlessDnsError('ALREADY_EXISTS', `${describeKey(input.kind, namespace, input.metadata.name)} already exists`);
+      }
+      if (!existing && change.mode === 'update') {
+        throw new HeadlessDnsError('NOT_FOUND', `${describeKey(input.kind, namespace, input.metadata.name)} not found`);
+      }
+      const wantedVersion = input.metadata.resourceVersion;
+      if (existing && wantedVersion && wantedVersion !== existing.metadata.resourceVersion) {
+        throw new HeadlessDnsError(
+          'CONFLICT',
+          `Operation cannot be fulfilled on ${describeKey(input.kind, namespace, input.metadata.name)}: the object has been modified; please apply your changes to the latest version and try again`,
+        );
+      }
+      const next = structuredClone(input) as KubeObject;
+      if (isNamespaced(next.kind)) next.metadata.namespace = namespace;
+      if (next.kind === 'Service') this.planClusterIps(next, existing as Service | undefined, plannedIps);
+      remember(key, next);
+    }
+
+    const events: StoreEvent[] = [];
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    for (const key of order) {
+      const next = planned.get(key);
+      const previous = this.objects.get(key);
+      if (next === null || next === undefined) {
+        if (!previous) continue;
+        this.objects.delete(key);
+        if (previous.kind === 'Service') this.releaseClusterIps(previous);
+        // A deleted object's last resourceVersion is the one that deleted it, as watchers see it.
+        const gone = structuredClone(previous) as KubeObject;
+        gone.metadata.resourceVersion = String(++this.resourceVersion);
+        events.push({ type: 'DELETED', object: deepFreeze(gone), previous });
+        continue;
+      }
+      next.metadata.uid = previous?.metadata.uid ?? next.metadata.uid ?? randomUUID();
+      next.metadata.creationTimestamp = previous?.metadata.creationTimestamp ?? now;
+      const generation = previous?.metadata.generation ?? 0;
+      next.metadata.generation = !previous ? 1 : specOf(previous) === specOf(next) ? generation : generation + 1;
+      next.metadata.resourceVersion = String(++this.resourceVersion);
+      if (previous?.kind === 'Service') this.releaseClusterIps(previous);
+      if (next.kind === 'Service') for (const ip of next.spec.clusterIPs ?? []) if (ip !== 'None') this.clusterIps.set(ip, key);
+      this.objects.set(key, deepFreeze(next));
+      events.push({ type: previous ? 'MODIFIED' : 'ADDED', object: next, ...(previous ? { previous } : {}) });
+    }
+    if (events.length > 0) for (const listener of this.listeners) listener(events);
+    return events;
+  }
+
+  private releaseClusterIps(service: Service): void {
+    for (const ip of service.spec.clusterIPs ?? []) if (this.clusterIps.get(ip) === keyOf(service)) this.clusterIps.delete(ip);
+  }
+
+  /** Fills in or checks spec.clusterIP(s) as the API server's allocator does. */
+  private planClusterIps(service: Service, existing: Service | undefined, planned: Set<string>): void {
+    const spec = service.spec;
+    const key = keyOf(service);
+    const field = (message: string, value: unknown): HeadlessDnsError =>
+      new HeadlessDnsError('INVALID_OBJECT', `Service "${service.metadata.name}" is invalid: spec.clusterIPs: ${message}`, [
+        { reason: 'FieldValueInvalid', field: 'spec.clusterIPs', message: `Invalid value: ${JSON.stringify(value)}: ${message}` },
+      ]);
+    if (!spec.clusterIPs?.length && spec.clusterIP) spec.clusterIPs = [spec.clusterIP];
+    if (!spec.clusterIP && spec.clusterIPs?.length) spec.clusterIP = spec.clusterIPs[0];
+    if (!serviceNeedsClusterIp(service)) {
+      if (spec.type === 'ExternalName') {
+        delete spec.clusterIP;
+        delete spec.clusterIPs;
+      }
+      return;
+    }
+    const previousIps = existing && serviceNeedsClusterIp(existing) ? (existing.spec.clusterIPs ?? []) : [];
+    if (!spec.clusterIPs?.length && previousIps.length > 0) spec.clusterIPs = [...previousIps];
+    if (previousIps.length > 0 && spec.clusterIPs?.[0] !== previousIps[0]) {
+      throw field('field is immutable', spec.clusterIPs);
+    }
+    if (!spec.clusterIPs?.length) {
+      const families = (spec.ipFamilies ?? []).map((f) => (f === 'IPv6' ? 6 : 4));
+      const dual = spec.ipFamilyPolicy === 'RequireDualStack' || spec.ipFamilyPolicy === 'PreferDualStack';
+      const wanted: (4 | 6)[] = families.length > 0 ? families : [4];
+      if (dual && wanted.length === 1) wanted.push(wanted[0] === 4 ? 6 : 4);
+      spec.clusterIPs = wanted.map((family) => {
+        const allocator = this.allocators.find((a) => a.family === family);
+        if (!allocator) throw field(`no IPv${family} service range is configured`, family);
+        const ip = allocator.allocate(planned);
+        planned.add(ip);
+        return ip;
+      });
+    } else {
+      for (const ip of spec.clusterIPs) {
+        const owner = this.clusterIps.get(ip);
+        if ((owner && owner !== key) || (planned.has(ip) && !previousIps.includes(ip))) {
+          throw field(`failed to allocate IP ${ip}: provided IP is already allocated`, ip);
+        }
+        planned.add(ip);
+      }
+    }
+    spec.clusterIP = spec.clusterIPs[0];
+    spec.ipFamilies = spec.clusterIPs.map((ip) => (ipFamily(ip) === 6 ? 'IPv6' : 'IPv4'));
+    spec.ipFamilyPolicy ??= spec.clusterIPs.length > 1 ? 'RequireDualStack' : 'SingleStack';
+  }
+}
