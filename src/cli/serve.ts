@@ -36,7 +36,11 @@ export interface ServeIo {
   stderr: (line: string) => void;
 }
 
-export function parseServeArgs(args: readonly string[]): { help: true } | { help: false; options: Parameters<typeof startCluster>[0] } {
+export type ParsedServeArgs =
+  | { help: true }
+  | { help: false; options: Parameters<typeof startCluster>[0]; builtinExample: boolean };
+
+export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
   let parsed;
   try {
     parsed = parseArgs({
@@ -68,6 +72,7 @@ export function parseServeArgs(args: readonly string[]): { help: true } | { help
   const ttl = integer(v.ttl, '--ttl');
   return {
     help: false,
+    builtinExample: !v.filename?.length,
     options: {
       manifests: v.filename?.length ? v.filename : [BUILTIN_EXAMPLE],
       ...(dnsPort !== undefined ? { dnsPort } : {}),
@@ -87,11 +92,8 @@ export async function serve(args: readonly string[], io: ServeIo): Promise<numbe
     io.stdout(SERVE_HELP.trimEnd());
     return 0;
   }
-  const options = { ...parsed.options, log: io.stderr };
-  if (options.manifests?.[0] === BUILTIN_EXAMPLE && options.manifests.length === 1 && !args.some((a) => a === '-f' || a.startsWith('--filename') || a.startsWith('-f'))) {
-    io.stderr(`no -f given: serving the built-in kubia example (${BUILTIN_EXAMPLE})`);
-  }
-  const cluster: StartedCluster = await startCluster(options, { dnsPort: DEFAULTS.dnsPort });
+  const cluster: StartedCluster = await startCluster({ ...parsed.options, log: io.stderr }, { dnsPort: DEFAULTS.dnsPort });
+  if (parsed.builtinExample) io.stderr(`no -f given: serving the built-in kubia example (${BUILTIN_EXAMPLE})`);
   const counts = new Map<string, number>();
   for (const object of cluster.store.all()) counts.set(object.kind, (counts.get(object.kind) ?? 0) + 1);
   io.stderr(`loaded ${[...counts].map(([kind, n]) => `${n} ${kind}`).join(', ')}; zone ${cluster.options.zone} ttl ${cluster.options.ttl} pods ${cluster.options.pods}`);

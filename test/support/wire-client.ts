@@ -18,7 +18,8 @@ export function buildQueryPacket(name: string, type: string, options: QueryOptio
   const packet = new Packet();
   packet.header.id = options.id ?? Math.floor(Math.random() * 0xffff);
   packet.header.rd = options.recursionDesired === false ? 0 : 1;
-  packet.questions.push({ name, type: (Packet.TYPE as Record<string, number>)[type] ?? Number(type.replace('TYPE', '')), class: Packet.CLASS.IN });
+  const question = { name, type: (Packet.TYPE as Record<string, number>)[type] ?? Number(type.replace('TYPE', '')), class: Packet.CLASS.IN };
+  packet.questions.push(question as unknown as (typeof packet.questions)[number]);
   if (options.edns) packet.additionals.push(Packet.Resource.EDNS([]) as never);
   const buffer = packet.toBuffer();
   if (options.edns) {
