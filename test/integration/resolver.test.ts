@@ -183,6 +183,12 @@ describe('out-of-zone names', () => {
     expect(await cluster.resolver().resolve4('outside.default.svc.cluster.local')).toEqual(['10.9.0.1']);
   });
 
+  it('reverse lookups nobody here owns fall through to the upstream (kubeadm: fallthrough in-addr.arpa ip6.arpa)', async () => {
+    expect(await cluster.resolver().reverse('10.9.0.1')).toEqual(['web.default.svc.upstream.test']);
+    expect(await cluster.resolver().reverse('127.10.0.1')).toEqual(['kubia-0.kubia.default.svc.cluster.local']);
+    await expect(alone.resolver().reverse('10.9.0.1')).rejects.toMatchObject({ code: 'ENOTFOUND' });
+  });
+
   it('zone transfers and non-IN classes are REFUSED', async () => {
     expect((await ask(alone.dns.port, 'cluster.local', 'AXFR', 'tcp')).rcode).toBe('REFUSED');
   });
