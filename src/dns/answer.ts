@@ -158,7 +158,7 @@ export function answer(question: Question, source: RecordSource): Answer {
     case QTYPE.TXT: {
       const found = services(name, type, zone, source);
       if (found === NX) return done(NX);
-      return done(found.map((entry): RR => ({ name, ttl: DNS_VERSION_TTL, type: 'TXT', text: [DNS_SCHEMA_VERSION], ...(entry ? {} : {}) })));
+      return done(found.map((): RR => ({ name, ttl: DNS_VERSION_TTL, type: 'TXT', text: [DNS_SCHEMA_VERSION] })));
     }
     case QTYPE.CNAME: {
       const found = services(name, type, zone, source);

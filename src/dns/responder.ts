@@ -52,7 +52,7 @@ export class Responder {
       const parsed = parseQuery(msg);
       if (!parsed.ok) {
         if (parsed.action === 'drop') return undefined;
-        return this.note(transport, '-', renderHeaderError(msg, parsed.rcode));
+        return this.note(transport, -1, renderHeaderError(msg, parsed.rcode));
       }
       query = parsed.query;
       const result = this.answerQuery(msg, query, transport);
@@ -64,18 +64,18 @@ export class Responder {
   }
 
   private servfail(msg: Buffer, query: ParsedQuery, transport: Transport): Buffer {
-    return this.note(transport, typeName(query.qtype), renderEmpty(msg, query, RCODE.SERVFAIL));
+    return this.note(transport, query.qtype, renderEmpty(msg, query, RCODE.SERVFAIL));
   }
 
-  private note(transport: Transport, qtype: string, reply: Buffer): Buffer {
+  private note(transport: Transport, qtype: number, reply: Buffer): Buffer {
     if (this.options.observe && reply.length >= 4) {
-      this.options.observe({ transport, qtype, rcode: rcodeName(reply) });
+      this.options.observe({ transport, qtype: qtype < 0 ? '-' : typeName(qtype), rcode: rcodeName(reply) });
     }
     return reply;
   }
 
   private answerQuery(msg: Buffer, query: ParsedQuery, transport: Transport): Buffer | Promise<Buffer> {
-    const qtype = typeName(query.qtype);
+    const qtype = query.qtype;
     const limit = sizeLimit(query, transport);
     if (query.edns && query.edns.version > 0) return this.note(transport, qtype, renderEmpty(msg, query, RCODE.BADVERS));
     if (query.qclass !== CLASS_IN) return this.note(transport, qtype, renderEmpty(msg, query, RCODE.REFUSED));
@@ -96,7 +96,7 @@ export class Responder {
 
   private async relay(msg: Buffer, query: ParsedQuery, transport: Transport, upstream: Upstream): Promise<Buffer> {
     const reply = transport === 'tcp' ? await exchangeTcp(upstream, msg) : await exchangeUdp(upstream, msg);
-    return this.note(transport, typeName(query.qtype), reply);
+    return this.note(transport, query.qtype, reply);
   }
 
   /** An ExternalName outside the zone: the CNAMEs, then whatever the upstream answers (CoreDNS keeps NOERROR). */
@@ -121,7 +121,7 @@ export class Responder {
       // An upstream that fails leaves the CNAME alone, as CoreDNS's forward plugin answering SERVFAIL does.
     }
     const full: Reply = { ...result, answer: [...result.answer, ...records] };
-    return this.note(transport, typeName(query.qtype), renderAnswer(msg, query, encodeReply(name, full, truncated)!, limit));
+    return this.note(transport, query.qtype, renderAnswer(msg, query, encodeReply(name, full, truncated)!, limit));
   }
 }
 

@@ -51,6 +51,8 @@ export class RecordIndex implements RecordSource {
   private readonly services = new Map<string, Service>();
   private readonly slices = new Map<string, Map<string, EndpointSlice>>();
   private readonly views = new Map<string, ServiceView>();
+  /** ExternalName services: an in-zone target's answer follows any other service. */
+  private readonly externalNames = new Set<string>();
   private readonly clusterIpOwners = new Map<string, string[]>();
   private readonly endpointOwners = new Map<string, Map<string, Set<string>>>();
   private readonly podIps = new Map<string, number>();
@@ -126,8 +128,10 @@ export class RecordIndex implements RecordSource {
     }
     if (!changed) return;
     this.currentSerial = Math.max(this.currentSerial + 1, Math.floor(Date.now() / 1000));
-    // An in-zone ExternalName answer follows its target, which may be any service.
-    for (const view of this.views.values()) if (view.type === 'ExternalName') names.add(serviceDomain(view, this.config.zone));
+    for (const key of this.externalNames) {
+      const view = this.views.get(key);
+      if (view) names.add(serviceDomain(view, this.config.zone));
+    }
     const change: IndexChange = { names: [...names], addresses: [...addresses] };
     for (const listener of this.listeners) listener(change);
   }
@@ -194,6 +198,8 @@ export class RecordIndex implements RecordSource {
     const after = service ? buildServiceView(service, [...(this.slices.get(key)?.values() ?? [])]) : undefined;
     if (JSON.stringify(before) === JSON.stringify(after)) return false;
     if (before) this.unindex(key, before, names, addresses);
+    this.externalNames.delete(key);
+    if (after?.type === 'ExternalName') this.externalNames.add(key);
     if (after) {
       this.views.set(key, after);
       this.index(key, after, names, addresses);
