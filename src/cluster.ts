@@ -9,6 +9,7 @@ import { Responder } from './dns/responder.js';
 import { type LoadedManifests, loadManifests } from './model/manifest.js';
 import type { KubeObject } from './model/types.js';
 import { RecordIndex } from './records/index.js';
+import { ControllerManager } from './controllers/manager.js';
 import { ObjectStore } from './store/store.js';
 import { type ClusterOptions, type ResolvedOptions, resolveOptions } from './options.js';
 
@@ -53,7 +54,6 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
   for (const skip of loaded.skipped) options.log(`${skip.source}: skipped ${skip.kind} "${skip.name}": headless-dns does not model this kind`);
 
   const store = new ObjectStore(options.serviceCidrs ? { serviceCidrs: options.serviceCidrs } : {});
-  store.apply(loaded.objects.map((m) => m.object));
   const index = new RecordIndex(store, {
     zone: options.zone,
     ttl: options.ttl,
@@ -62,6 +62,23 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
     nsAddresses: nsAddresses(options.host),
   });
   const prepared = new PreparedAnswers(index, index);
+  const controllers = new ControllerManager(store, {
+    podCidr: options.podCidr,
+    startUnready: options.startUnready,
+    podGraceSeconds: options.podGraceSeconds,
+    log: options.log,
+  });
+  const stopAll = (): void => {
+    controllers.close();
+    prepared.close();
+    index.close();
+  };
+  try {
+    store.apply(loaded.objects.map((m) => m.object));
+  } catch (error) {
+    stopAll();
+    throw error;
+  }
   const responder = new Responder(index, prepared, options.upstream ? { upstream: options.upstream } : {});
   const transport = new DnsTransport((msg, kind) => responder.respond(msg, kind), {
     tcpIdleTimeoutMs: options.tcpIdleTimeoutMs,
@@ -71,8 +88,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
   try {
     dns = await transport.listen(options.host, options.dnsPort);
   } catch (error) {
-    prepared.close();
-    index.close();
+    stopAll();
     throw error;
   }
   const dnsServer = formatHostPort(dns);
@@ -81,8 +97,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
   const close = (): Promise<void> => {
     closing ??= (async () => {
       await transport.close();
-      prepared.close();
-      index.close();
+      stopAll();
     })();
     return closing;
   };

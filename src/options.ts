@@ -7,6 +7,7 @@ import { ipFamily } from './model/ip.js';
 import { dns1123SubdomainProblem } from './model/names.js';
 import type { PodMode } from './records/build.js';
 import type { Upstream } from './dns/forward.js';
+import { type Cidr, parseCidr } from './store/allocator.js';
 
 export interface ClusterOptions {
   /** Manifest files or directories to apply at start. Default: none. */
@@ -25,6 +26,12 @@ export interface ClusterOptions {
   upstream?: string | Upstream;
   /** Ranges cluster IPs are allocated from. Default 10.96.0.0/16 and fd00:10:96::/112. */
   serviceCidrs?: readonly string[];
+  /** Where emulated pods get their IPs. Default 127.10.0.0/16: loopback, so local processes can bind a pod's IP on Linux. */
+  podCidr?: string;
+  /** New pods start unready, so readiness can be driven by hand. Default false (Ready at once). */
+  startUnready?: boolean;
+  /** Grace period of pod deletions that do not name one, in seconds. Default 0. */
+  podGraceSeconds?: number;
   /** Idle TCP connections are closed after this many milliseconds. Default 10000. */
   tcpIdleTimeoutMs?: number;
   /** Where log lines go. Default: nowhere (the CLI logs to stderr). */
@@ -41,6 +48,9 @@ export interface ResolvedOptions {
   readonly pods: PodMode;
   readonly upstream?: Upstream;
   readonly serviceCidrs?: readonly string[];
+  readonly podCidr: Cidr;
+  readonly startUnready: boolean;
+  readonly podGraceSeconds: number;
   readonly tcpIdleTimeoutMs: number;
   readonly log: (message: string) => void;
 }
@@ -52,6 +62,8 @@ export const DEFAULTS = {
   ttl: 30,
   pods: 'insecure' as PodMode,
   tcpIdleTimeoutMs: 10_000,
+  podCidr: '127.10.0.0/16',
+  podGraceSeconds: 0,
 } as const;
 
 const POD_MODES: readonly PodMode[] = ['disabled', 'insecure', 'verified'];
@@ -91,6 +103,10 @@ export function resolveOptions(input: ClusterOptions = {}, defaults: { dnsPort: 
   if (!POD_MODES.includes(pods)) throw invalid(`--pods must be one of ${POD_MODES.join(', ')}, got "${String(pods)}"`);
   const idle = input.tcpIdleTimeoutMs ?? DEFAULTS.tcpIdleTimeoutMs;
   if (!Number.isInteger(idle) || idle <= 0) throw invalid(`tcpIdleTimeoutMs must be a positive whole number, got ${String(idle)}`);
+  const podCidr = parseCidr(input.podCidr ?? DEFAULTS.podCidr);
+  if (!podCidr) throw invalid(`--pod-cidr must be an address range like 127.10.0.0/16, got "${input.podCidr}"`);
+  const grace = input.podGraceSeconds ?? DEFAULTS.podGraceSeconds;
+  if (!Number.isInteger(grace) || grace < 0) throw invalid(`pod grace period must be a whole number of seconds, got ${String(grace)}`);
   return Object.freeze({
     manifests: Object.freeze([...(input.manifests ?? [])]),
     host,
@@ -100,6 +116,9 @@ export function resolveOptions(input: ClusterOptions = {}, defaults: { dnsPort: 
     pods,
     ...(input.upstream !== undefined ? { upstream: parseUpstream(input.upstream) } : {}),
     ...(input.serviceCidrs ? { serviceCidrs: Object.freeze([...input.serviceCidrs]) } : {}),
+    podCidr,
+    startUnready: input.startUnready ?? false,
+    podGraceSeconds: grace,
     tcpIdleTimeoutMs: idle,
     log: input.log ?? (() => undefined),
   });

@@ -27,6 +27,8 @@ export type StoreChange =
 export interface StoreOptions {
   /** Ranges cluster IPs are allocated from, at most one per family. */
   serviceCidrs?: readonly string[];
+  /** Told about a listener that threw; the default rethrows nothing and logs to stderr. */
+  onListenerError?: (error: unknown) => void;
 }
 
 export const DEFAULT_SERVICE_CIDRS = ['10.96.0.0/16', 'fd00:10:96::/112'] as const;
@@ -73,9 +75,13 @@ export class ObjectStore {
   private readonly clusterIps = new Map<string, string>();
   private readonly allocators: AddressAllocator[];
   private readonly listeners = new Set<StoreListener>();
+  private readonly undelivered: StoreEvent[][] = [];
+  private delivering = false;
   private resourceVersion = 0;
+  private readonly onListenerError: (error: unknown) => void;
 
   constructor(options: StoreOptions = {}) {
+    this.onListenerError = options.onListenerError ?? ((error) => console.error('headless-dns: store listener failed:', error));
     const cidrs = (options.serviceCidrs ?? DEFAULT_SERVICE_CIDRS).map((text) => {
       const cidr = parseCidr(text);
       if (!cidr) throw new HeadlessDnsError('INVALID_OPTION', `service CIDR ${text} is not a valid range`);
@@ -218,8 +224,35 @@ export class ObjectStore {
       this.objects.set(key, deepFreeze(next));
       events.push({ type: previous ? 'MODIFIED' : 'ADDED', object: next, ...(previous ? { previous } : {}) });
     }
-    if (events.length > 0) for (const listener of this.listeners) listener(events);
+    if (events.length > 0) this.deliver(events);
     return events;
+  }
+
+  /**
+   * Listeners may write (controllers do). Their writes commit at once but are
+   * announced after the batch being delivered, so every listener sees every
+   * batch in commit order, and the whole cascade is done before the outermost
+   * write returns.
+   */
+  private deliver(events: StoreEvent[]): void {
+    this.undelivered.push(events);
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let batch = this.undelivered.shift(); batch; batch = this.undelivered.shift()) {
+        for (const listener of this.listeners) {
+          try {
+            listener(batch);
+          } catch (error) {
+            // One broken listener must not starve the others of later batches.
+            this.onListenerError(error);
+          }
+        }
+      }
+    } finally {
+      this.delivering = false;
+      this.undelivered.length = 0;
+    }
   }
 
   private releaseClusterIps(service: Service): void {

@@ -17,7 +17,7 @@ const ALLOWED: Record<string, string[]> = {
   controllers: ['errors', 'model', 'store'],
   dns: ['errors', 'model', 'records'],
   api: ['errors', 'model', 'store'],
-  options: ['errors', 'model', 'records', 'dns'],
+  options: ['errors', 'model', 'store', 'records', 'dns'],
   cluster: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options'],
   cli: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'cluster'],
   index: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'cluster'],

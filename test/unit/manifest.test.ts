@@ -17,7 +17,7 @@ const SERVICE = 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {po
 describe('loading manifests', () => {
   it('reads the kubia example directory', () => {
     const { objects, skipped } = loadManifests([KUBIA_EXAMPLE]);
-    expect(objects.map((o) => o.object.kind).sort()).toEqual(['EndpointSlice', 'Service', 'StatefulSet']);
+    expect(objects.map((o) => o.object.kind).sort()).toEqual(['Service', 'StatefulSet']);
     expect(skipped).toEqual([]);
   });
 

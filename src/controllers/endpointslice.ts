@@ -1,0 +1,182 @@
+// The EndpointSlice controller (staging/src/k8s.io/endpointslice): for every
+// Service with a selector, slices built from the matching pods exactly as
+// Kubernetes builds them. Slices of selector-less Services are the user's and
+// are left alone.
+
+import { randomBytes } from 'node:crypto';
+import { ipFamily } from '../model/ip.js';
+import { type Endpoint, type EndpointPort, type EndpointSlice, type Pod, SERVICE_NAME_LABEL, type Service, type ServicePort } from '../model/types.js';
+import type { ObjectStore } from '../store/store.js';
+import { isPodReady, isTerminal, isTerminating } from './pods.js';
+
+export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
+export const MANAGED_BY = 'endpointslice-controller.k8s.io';
+const MAX_ENDPOINTS_PER_SLICE = 100;
+
+export function selectorMatchesLabels(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+  if (!selector || Object.keys(selector).length === 0) return false;
+  return Object.entries(selector).every(([key, value]) => labels?.[key] === value);
+}
+
+/** podutil.FindPort: a numeric targetPort as is; a named one looked up in the pod's container ports. */
+function findPort(pod: Pod, port: ServicePort): number | undefined {
+  const target = port.targetPort ?? port.port;
+  if (typeof target === 'number') return target;
+  if (/^\d+$/.test(target)) return Number(target);
+  for (const container of pod.spec.containers) {
+    for (const p of container.ports ?? []) {
+      if (p.name === target && (p.protocol ?? 'TCP') === (port.protocol ?? 'TCP')) return p.containerPort;
+    }
+  }
+  return undefined;
+}
+
+/** getEndpointPorts: the Service's ports resolved for one pod; ports that do not resolve are left out. */
+function endpointPorts(service: Service, pod: Pod): EndpointPort[] {
+  const out: EndpointPort[] = [];
+  for (const port of service.spec.ports ?? []) {
+    const number = findPort(pod, port);
+    if (number === undefined) continue;
+    out.push({ name: port.name ?? '', protocol: port.protocol ?? 'TCP', port: number });
+  }
+  return out;
+}
+
+/** podToEndpoint, with ShouldSetHostname and the readiness formula of semantics §2.1. */
+function podToEndpoint(service: Service, pod: Pod, address: string): Endpoint {
+  const ready = isPodReady(pod);
+  const terminating = isTerminating(pod);
+  const endpoint: Endpoint = {
+    addresses: [address],
+    conditions: {
+      ready: service.spec.publishNotReadyAddresses === true || (ready && !terminating),
+      serving: ready,
+      terminating,
+    },
+    targetRef: { kind: 'Pod', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name, uid: pod.metadata.uid ?? '' },
+  };
+  if (pod.spec.hostname && pod.spec.subdomain === service.metadata.name && pod.metadata.namespace === service.metadata.namespace) {
+    endpoint.hostname = pod.spec.hostname;
+  }
+  const nodeName = pod.spec.nodeName;
+  if (typeof nodeName === 'string') endpoint.nodeName = nodeName;
+  return endpoint;
+}
+
+interface DesiredSlice {
+  addressType: 'IPv4' | 'IPv6';
+  ports: EndpointPort[];
+  endpoints: Endpoint[];
+}
+
+function groupKey(addressType: string, ports: readonly EndpointPort[]): string {
+  return `${addressType}|${JSON.stringify(ports)}`;
+}
+
+export class EndpointSliceController {
+  constructor(private readonly store: ObjectStore) {}
+
+  /** Services in a namespace whose selector matches any of the given label sets. */
+  servicesSelecting(namespace: string, ...labelSets: (Record<string, string> | undefined)[]): Service[] {
+    return this.store
+      .list('Service', namespace)
+      .filter((service) => labelSets.some((labels) => selectorMatchesLabels(service.spec.selector, labels)));
+  }
+
+  private managedSlices(namespace: string, serviceName: string): EndpointSlice[] {
+    return this.store
+      .list('EndpointSlice', namespace)
+      .filter((s) => s.metadata.labels?.[SERVICE_NAME_LABEL] === serviceName && s.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY);
+  }
+
+  private desired(service: Service): Map<string, DesiredSlice[]> {
+    const groups = new Map<string, DesiredSlice>();
+    const pods = this.store
+      .list('Pod', service.metadata.namespace)
+      .filter((pod) => selectorMatchesLabels(service.spec.selector, pod.metadata.labels))
+      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name, 'en', { numeric: true }));
+    for (const pod of pods) {
+      if (isTerminal(pod)) continue;
+      const ports = endpointPorts(service, pod);
+      const addresses = pod.status?.podIPs?.map((p) => p.ip) ?? (pod.status?.podIP ? [pod.status.podIP] : []);
+      for (const address of addresses) {
+        const family = ipFamily(address);
+        if (!family) continue;
+        const addressType = family === 4 ? 'IPv4' : 'IPv6';
+        const key = groupKey(addressType, ports);
+        let group = groups.get(key);
+        if (!group) groups.set(key, (group = { addressType, ports, endpoints: [] }));
+        group.endpoints.push(podToEndpoint(service, pod, address));
+      }
+    }
+    const out = new Map<string, DesiredSlice[]>();
+    for (const [key, group] of groups) {
+      const chunks: DesiredSlice[] = [];
+      for (let i = 0; i < group.endpoints.length; i += MAX_ENDPOINTS_PER_SLICE) {
+        chunks.push({ ...group, endpoints: group.endpoints.slice(i, i + MAX_ENDPOINTS_PER_SLICE) });
+      }
+      out.set(key, chunks);
+    }
+    return out;
+  }
+
+  reconcile(namespace: string, name: string): void {
+    const service = this.store.get('Service', namespace, name);
+    const existing = this.managedSlices(namespace, name);
+    const selector = service?.spec.selector;
+    if (!service || !selector || Object.keys(selector).length === 0) {
+      if (existing.length) this.store.commit(existing.map((s) => ({ op: 'delete', kind: 'EndpointSlice', namespace, name: s.metadata.name })));
+      return;
+    }
+    const desired = this.desired(service);
+    const unused = new Map<string, EndpointSlice[]>();
+    for (const slice of existing) {
+      const key = groupKey(slice.addressType, slice.ports ?? []);
+      unused.set(key, [...(unused.get(key) ?? []), slice]);
+    }
+    const writes: EndpointSlice[] = [];
+    for (const [key, chunks] of desired) {
+      for (const chunk of chunks) {
+        const reuse = unused.get(key)?.shift();
+        const slice = this.sliceFor(service, chunk, reuse);
+        if (!reuse || JSON.stringify([reuse.endpoints, reuse.ports, reuse.metadata.labels]) !== JSON.stringify([slice.endpoints, slice.ports, slice.metadata.labels])) {
+          writes.push(slice);
+        }
+      }
+    }
+    const stale = [...unused.values()].flat();
+    if (writes.length === 0 && stale.length === 0) return;
+    this.store.commit([
+      ...writes.map((object) => ({ op: 'put' as const, object })),
+      ...stale.map((s) => ({ op: 'delete' as const, kind: 'EndpointSlice' as const, namespace, name: s.metadata.name })),
+    ]);
+  }
+
+  private sliceFor(service: Service, chunk: DesiredSlice, reuse: EndpointSlice | undefined): EndpointSlice {
+    const headless = service.spec.clusterIP === 'None';
+    const labels: Record<string, string> = {
+      ...(service.metadata.labels ?? {}),
+      [SERVICE_NAME_LABEL]: service.metadata.name,
+      [MANAGED_BY_LABEL]: MANAGED_BY,
+      ...(headless ? { 'service.kubernetes.io/headless': '' } : {}),
+    };
+    const name = reuse?.metadata.name ?? `${service.metadata.name.slice(0, 57)}-${randomBytes(3).toString('hex').slice(0, 5)}`;
+    return {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: {
+        name,
+        namespace: service.metadata.namespace ?? 'default',
+        labels,
+        ...(reuse?.metadata.resourceVersion ? { resourceVersion: reuse.metadata.resourceVersion } : {}),
+        generateName: `${service.metadata.name}-`,
+        ownerReferences: [
+          { apiVersion: 'v1', kind: 'Service', name: service.metadata.name, uid: service.metadata.uid ?? '', controller: true, blockOwnerDeletion: true },
+        ],
+      },
+      addressType: chunk.addressType,
+      endpoints: chunk.endpoints,
+      ports: chunk.ports,
+    };
+  }
+}

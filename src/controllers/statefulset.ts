@@ -1,0 +1,189 @@
+// The StatefulSet controller (pkg/controller/statefulset): pods <set>-<ordinal>
+// over [start, start+replicas), stable hostname/subdomain, OrderedReady or
+// Parallel scaling, at most one pod per identity, status kept true. It plays
+// kubelet too: a pod it creates gets an IP from the pod range and runs at once,
+// Ready unless it is told to start unready.
+
+import { createHash } from 'node:crypto';
+import { HeadlessDnsError } from '../errors.js';
+import type { Pod, StatefulSet } from '../model/types.js';
+import { AddressAllocator, type Cidr } from '../store/allocator.js';
+import type { ObjectStore } from '../store/store.js';
+import { controllerOf, isPodReady, isRunningAndReady, isTerminating, nowTimestamp, runningConditions } from './pods.js';
+
+/** A StatefulSet with this annotation set to "true" starts its pods unready. */
+export const START_UNREADY_ANNOTATION = 'headless-dns.io/start-unready';
+
+export interface StatefulSetControllerOptions {
+  podCidr: Cidr;
+  startUnready: boolean;
+  /** Deletes a pod the way the API does (graceful or not). */
+  deletePod: (pod: Pod) => void;
+}
+
+function ordinalOf(set: StatefulSet, pod: Pod): number | undefined {
+  const prefix = `${set.metadata.name}-`;
+  const name = pod.metadata.name;
+  if (!name.startsWith(prefix)) return undefined;
+  const text = name.slice(prefix.length);
+  return /^(0|[1-9]\d*)$/.test(text) ? Number(text) : undefined;
+}
+
+function revisionOf(set: StatefulSet): string {
+  const hash = createHash('sha256').update(JSON.stringify(set.spec.template)).digest('hex').slice(0, 10);
+  return `${set.metadata.name}-${hash}`;
+}
+
+export class StatefulSetController {
+  private readonly ips: AddressAllocator;
+  private readonly used = new Set<string>();
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly options: StatefulSetControllerOptions,
+  ) {
+    this.ips = new AddressAllocator(options.podCidr, (ip) => this.used.has(ip), 1n);
+    for (const pod of store.list('Pod')) this.notePod(undefined, pod);
+  }
+
+  /** Keeps the set of pod IPs in use current; call with every pod event. */
+  notePod(before: Pod | undefined, after: Pod | undefined): void {
+    if (before?.status?.podIP) this.used.delete(before.status.podIP);
+    if (after?.status?.podIP) this.used.add(after.status.podIP);
+  }
+
+  /** The StatefulSet's pods: those it controls, by ordinal. */
+  private podsOf(set: StatefulSet): Map<number, Pod> {
+    const out = new Map<number, Pod>();
+    for (const pod of this.store.list('Pod', set.metadata.namespace)) {
+      const owner = controllerOf(pod);
+      if (owner?.kind !== 'StatefulSet' || owner.uid !== set.metadata.uid) continue;
+      const ordinal = ordinalOf(set, pod);
+      if (ordinal !== undefined) out.set(ordinal, pod);
+    }
+    return out;
+  }
+
+  /** A StatefulSet that is gone takes its pods with it (garbage collection of owned objects). */
+  reconcileDeleted(namespace: string, name: string, uid: string | undefined): void {
+    for (const pod of this.store.list('Pod', namespace)) {
+      const owner = controllerOf(pod);
+      if (owner?.kind === 'StatefulSet' && owner.name === name && (!uid || owner.uid === uid) && !isTerminating(pod)) {
+        this.options.deletePod(pod);
+      }
+    }
+  }
+
+  reconcile(namespace: string, name: string): void {
+    const set = this.store.get('StatefulSet', namespace, name);
+    if (!set) return;
+    const start = set.spec.ordinals?.start ?? 0;
+    const replicas = set.spec.replicas ?? 1;
+    const end = start + replicas;
+    const ordered = (set.spec.podManagementPolicy ?? 'OrderedReady') === 'OrderedReady';
+    let pods = this.podsOf(set);
+
+    // Scale up, and recreate members that are gone: ordinals in increasing order.
+    for (let ordinal = start; ordinal < end; ordinal++) {
+      const pod = pods.get(ordinal);
+      if (pod) {
+        // At most one pod per identity: a terminating member is replaced only once it is gone.
+        if (ordered && !isRunningAndReady(pod)) break;
+        continue;
+      }
+      this.createPod(set, ordinal);
+      if (ordered) break;
+    }
+
+    // Scale down: highest ordinal first; OrderedReady waits until each is gone.
+    pods = this.podsOf(set);
+    const condemned = [...pods.entries()].filter(([ordinal]) => ordinal < start || ordinal >= end).sort((a, b) => b[0] - a[0]);
+    for (const [, pod] of condemned) {
+      if (isTerminating(pod)) {
+        if (ordered) break;
+        continue;
+      }
+      this.options.deletePod(pod);
+      if (ordered) break;
+    }
+
+    this.updateStatus(set);
+  }
+
+  private createPod(set: StatefulSet, ordinal: number): void {
+    const name = `${set.metadata.name}-${ordinal}`;
+    const startUnready = this.options.startUnready || set.metadata.annotations?.[START_UNREADY_ANNOTATION] === 'true';
+    let ip: string;
+    try {
+      ip = this.ips.allocate();
+    } catch (error) {
+      if (error instanceof HeadlessDnsError) throw new HeadlessDnsError('IP_EXHAUSTED', `cannot create pod ${name}: ${error.message}`);
+      throw error;
+    }
+    const now = nowTimestamp();
+    const template = set.spec.template;
+    const ready = !startUnready;
+    const pod: Pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        namespace: set.metadata.namespace ?? 'default',
+        labels: {
+          ...(template.metadata?.labels ?? {}),
+          'controller-revision-hash': revisionOf(set),
+          'statefulset.kubernetes.io/pod-name': name,
+          'apps.kubernetes.io/pod-index': String(ordinal),
+        },
+        ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
+        ownerReferences: [
+          { apiVersion: 'apps/v1', kind: 'StatefulSet', name: set.metadata.name, uid: set.metadata.uid ?? '', controller: true, blockOwnerDeletion: true },
+        ],
+      },
+      spec: {
+        ...structuredClone(template.spec),
+        hostname: name,
+        ...(set.spec.serviceName ? { subdomain: set.spec.serviceName } : {}),
+        nodeName: 'headless-dns',
+      },
+      status: {
+        phase: 'Running',
+        hostIP: '127.0.0.1',
+        podIP: ip,
+        podIPs: [{ ip }],
+        startTime: now,
+        conditions: runningConditions(ready, now),
+        containerStatuses: template.spec.containers.map((container) => ({
+          name: container.name,
+          image: container.image ?? '',
+          imageID: '',
+          ready,
+          started: true,
+          restartCount: 0,
+          state: { running: { startedAt: now } },
+        })),
+      },
+    };
+    this.used.add(ip);
+    this.store.apply([pod], 'create');
+  }
+
+  private updateStatus(set: StatefulSet): void {
+    const pods = [...this.podsOf(set).values()];
+    const ready = pods.filter((p) => isPodReady(p) && !isTerminating(p)).length;
+    const revision = revisionOf(set);
+    const status = {
+      observedGeneration: set.metadata.generation ?? 1,
+      replicas: pods.length,
+      readyReplicas: ready,
+      currentReplicas: pods.length,
+      updatedReplicas: pods.length,
+      availableReplicas: ready,
+      currentRevision: revision,
+      updateRevision: revision,
+      collisionCount: 0,
+    };
+    if (JSON.stringify(set.status ?? {}) === JSON.stringify(status)) return;
+    this.store.apply([{ ...set, metadata: { ...set.metadata }, status }], 'update');
+  }
+}
