@@ -110,6 +110,12 @@ export class EndpointSliceController {
       }
     }
     const out = new Map<string, DesiredSlice[]>();
+    if (groups.size === 0) {
+      // A selector that matches nothing still gets one empty slice (the reconciler's placeholder).
+      const addressType = service.spec.ipFamilies?.[0] === 'IPv6' ? 'IPv6' : 'IPv4';
+      out.set(groupKey(addressType, []), [{ addressType, ports: [], endpoints: [] }]);
+      return out;
+    }
     for (const [key, group] of groups) {
       const chunks: DesiredSlice[] = [];
       for (let i = 0; i < group.endpoints.length; i += MAX_ENDPOINTS_PER_SLICE) {
