@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { ipFamily } from '../model/ip.js';
 import { type Endpoint, type EndpointPort, type EndpointSlice, type Pod, SERVICE_NAME_LABEL, type Service, type ServicePort } from '../model/types.js';
 import type { ObjectStore } from '../store/store.js';
-import { isPodReady, isTerminal, isTerminating } from './pods.js';
+import { isPodReady, isTerminal, isTerminating } from '../model/pods.js';
 
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const MANAGED_BY = 'endpointslice-controller.k8s.io';

@@ -7,7 +7,8 @@ import type { Cidr } from '../store/allocator.js';
 import type { ObjectStore, StoreEvent } from '../store/store.js';
 import { SERVICE_NAME_LABEL } from '../model/types.js';
 import { EndpointSliceController, MANAGED_BY, MANAGED_BY_LABEL } from './endpointslice.js';
-import { controllerOf } from './pods.js';
+import { controllerOf } from '../model/pods.js';
+import { Kubelet } from './kubelet.js';
 import { StatefulSetController } from './statefulset.js';
 import { PodTerminator } from './terminator.js';
 
@@ -21,6 +22,7 @@ export interface ControllerOptions {
 
 export class ControllerManager {
   readonly terminator: PodTerminator;
+  private readonly kubelet: Kubelet;
   private readonly statefulSets: StatefulSetController;
   private readonly endpointSlices: EndpointSliceController;
   private readonly unsubscribe: () => void;
@@ -30,14 +32,12 @@ export class ControllerManager {
     private readonly options: ControllerOptions,
   ) {
     this.terminator = new PodTerminator(store, options.podGraceSeconds, (error) => options.log(`pod termination: ${String(error)}`));
-    this.statefulSets = new StatefulSetController(store, {
-      podCidr: options.podCidr,
-      startUnready: options.startUnready,
-      deletePod: (pod) => this.terminator.delete(pod),
-    });
+    this.kubelet = new Kubelet(store, options.podCidr, options.startUnready);
+    this.statefulSets = new StatefulSetController(store, { deletePod: (pod) => this.terminator.delete(pod) });
     this.endpointSlices = new EndpointSliceController(store);
     this.unsubscribe = store.subscribe((events) => this.onEvents(events));
-    // Objects that were there before the controllers started (manifests loaded at start).
+    // Objects that were there before the controllers started.
+    for (const pod of store.list('Pod')) this.run(() => this.kubelet.sync(pod.metadata.namespace ?? 'default', pod.metadata.name));
     for (const set of store.list('StatefulSet')) this.run(() => this.statefulSets.reconcile(set.metadata.namespace ?? 'default', set.metadata.name));
     for (const service of store.list('Service')) this.run(() => this.endpointSlices.reconcile(service.metadata.namespace ?? 'default', service.metadata.name));
   }
@@ -60,6 +60,7 @@ export class ControllerManager {
     const sets = new Map<string, string | undefined>();
     const deletedSets = new Map<string, string | undefined>();
     const services = new Set<string>();
+    const pods = new Set<string>();
     const key = (object: KubeObject): string => `${object.metadata.namespace ?? 'default'}/${object.metadata.name}`;
     for (const event of events) {
       const object = event.object;
@@ -70,7 +71,8 @@ export class ControllerManager {
           break;
         case 'Pod': {
           const before = event.previous as Pod | undefined;
-          this.statefulSets.notePod(before, event.type === 'DELETED' ? undefined : object);
+          this.kubelet.notePod(before, event.type === 'DELETED' ? undefined : object);
+          if (event.type !== 'DELETED') pods.add(key(object));
           const owner = controllerOf(object);
           if (owner?.kind === 'StatefulSet') sets.set(`${object.metadata.namespace ?? 'default'}/${owner.name}`, owner.uid);
           const namespace = object.metadata.namespace ?? 'default';
@@ -92,6 +94,10 @@ export class ControllerManager {
         case 'Namespace':
           break;
       }
+    }
+    for (const id of pods) {
+      const [namespace = 'default', name = ''] = id.split('/');
+      this.run(() => this.kubelet.sync(namespace, name));
     }
     for (const [id, uid] of deletedSets) {
       const [namespace = 'default', name = ''] = id.split('/');

@@ -1,26 +1,18 @@
 // The StatefulSet controller (pkg/controller/statefulset): pods <set>-<ordinal>
 // over [start, start+replicas), stable hostname/subdomain, OrderedReady or
-// Parallel scaling, at most one pod per identity, status kept true. It plays
-// kubelet too: a pod it creates gets an IP from the pod range and runs at once,
-// Ready unless it is told to start unready.
+// Parallel scaling, at most one pod per identity, status kept true. The pods it
+// creates are started by the kubelet emulation (kubelet.ts).
 
 import { createHash } from 'node:crypto';
-import { HeadlessDnsError } from '../errors.js';
 import type { Pod, StatefulSet } from '../model/types.js';
-import { AddressAllocator, type Cidr } from '../store/allocator.js';
 import type { ObjectStore } from '../store/store.js';
-import { controllerOf, isPodReady, isRunningAndReady, isTerminating, nowTimestamp, runningConditions } from './pods.js';
-
-/** A StatefulSet with this annotation set to "true" starts its pods unready. */
-export const START_UNREADY_ANNOTATION = 'headless-dns.io/start-unready';
+import { controllerOf, isPodReady, isRunningAndReady, isTerminating } from '../model/pods.js';
+import { START_UNREADY_ANNOTATION } from './kubelet.js';
 
 export interface StatefulSetControllerOptions {
-  podCidr: Cidr;
-  startUnready: boolean;
   /** Deletes a pod the way the API does (graceful or not). */
   deletePod: (pod: Pod) => void;
 }
-
 function ordinalOf(set: StatefulSet, pod: Pod): number | undefined {
   const prefix = `${set.metadata.name}-`;
   const name = pod.metadata.name;
@@ -35,22 +27,10 @@ function revisionOf(set: StatefulSet): string {
 }
 
 export class StatefulSetController {
-  private readonly ips: AddressAllocator;
-  private readonly used = new Set<string>();
-
   constructor(
     private readonly store: ObjectStore,
     private readonly options: StatefulSetControllerOptions,
-  ) {
-    this.ips = new AddressAllocator(options.podCidr, (ip) => this.used.has(ip), 1n);
-    for (const pod of store.list('Pod')) this.notePod(undefined, pod);
-  }
-
-  /** Keeps the set of pod IPs in use current; call with every pod event. */
-  notePod(before: Pod | undefined, after: Pod | undefined): void {
-    if (before?.status?.podIP) this.used.delete(before.status.podIP);
-    if (after?.status?.podIP) this.used.add(after.status.podIP);
-  }
+  ) {}
 
   /** The StatefulSet's pods: those it controls, by ordinal. */
   private podsOf(set: StatefulSet): Map<number, Pod> {
@@ -112,17 +92,9 @@ export class StatefulSetController {
 
   private createPod(set: StatefulSet, ordinal: number): void {
     const name = `${set.metadata.name}-${ordinal}`;
-    const startUnready = this.options.startUnready || set.metadata.annotations?.[START_UNREADY_ANNOTATION] === 'true';
-    let ip: string;
-    try {
-      ip = this.ips.allocate();
-    } catch (error) {
-      if (error instanceof HeadlessDnsError) throw new HeadlessDnsError('IP_EXHAUSTED', `cannot create pod ${name}: ${error.message}`);
-      throw error;
-    }
-    const now = nowTimestamp();
     const template = set.spec.template;
-    const ready = !startUnready;
+    const annotations = { ...(template.metadata?.annotations ?? {}) };
+    if (set.metadata.annotations?.[START_UNREADY_ANNOTATION] === 'true') annotations[START_UNREADY_ANNOTATION] = 'true';
     const pod: Pod = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -135,7 +107,7 @@ export class StatefulSetController {
           'statefulset.kubernetes.io/pod-name': name,
           'apps.kubernetes.io/pod-index': String(ordinal),
         },
-        ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
+        ...(Object.keys(annotations).length ? { annotations } : {}),
         ownerReferences: [
           { apiVersion: 'apps/v1', kind: 'StatefulSet', name: set.metadata.name, uid: set.metadata.uid ?? '', controller: true, blockOwnerDeletion: true },
         ],
@@ -144,27 +116,9 @@ export class StatefulSetController {
         ...structuredClone(template.spec),
         hostname: name,
         ...(set.spec.serviceName ? { subdomain: set.spec.serviceName } : {}),
-        nodeName: 'headless-dns',
       },
-      status: {
-        phase: 'Running',
-        hostIP: '127.0.0.1',
-        podIP: ip,
-        podIPs: [{ ip }],
-        startTime: now,
-        conditions: runningConditions(ready, now),
-        containerStatuses: template.spec.containers.map((container) => ({
-          name: container.name,
-          image: container.image ?? '',
-          imageID: '',
-          ready,
-          started: true,
-          restartCount: 0,
-          state: { running: { startedAt: now } },
-        })),
-      },
+      status: { phase: 'Pending' },
     };
-    this.used.add(ip);
     this.store.apply([pod], 'create');
   }
 

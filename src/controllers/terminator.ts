@@ -4,7 +4,7 @@
 
 import type { Pod } from '../model/types.js';
 import type { ObjectStore } from '../store/store.js';
-import { nowTimestamp } from './pods.js';
+import { nowTimestamp } from '../model/pods.js';
 
 export class PodTerminator {
   private readonly timers = new Map<string, NodeJS.Timeout>();

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ControllerManager } from '../../src/controllers/manager.js';
-import { START_UNREADY_ANNOTATION } from '../../src/controllers/statefulset.js';
+import { START_UNREADY_ANNOTATION } from '../../src/controllers/kubelet.js';
 import { answer } from '../../src/dns/answer.js';
 import { RCODE_NAMES, typeCode } from '../../src/dns/constants.js';
 import { loadManifests } from '../../src/model/manifest.js';

@@ -1,6 +1,6 @@
 // Pod facts the controllers share, as kubelet and the API report them.
 
-import type { OwnerReference, Pod, PodCondition } from '../model/types.js';
+import type { OwnerReference, Pod, PodCondition } from './types.js';
 
 export function isPodReady(pod: Pod): boolean {
   return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;

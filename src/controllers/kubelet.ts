@@ -1,0 +1,73 @@
+// What kubelet and the network plugin do for an emulated pod: a pod that has no
+// IP yet (and is not finished) gets one from the pod range and starts running,
+// Ready at once unless it is told to start unready.
+
+import { HeadlessDnsError } from '../errors.js';
+import { nowTimestamp, runningConditions } from '../model/pods.js';
+import type { Pod } from '../model/types.js';
+import { AddressAllocator, type Cidr } from '../store/allocator.js';
+import type { ObjectStore } from '../store/store.js';
+
+/** A pod (or a StatefulSet, for its pods) with this annotation set to "true" starts unready. */
+export const START_UNREADY_ANNOTATION = 'headless-dns.io/start-unready';
+
+export class Kubelet {
+  private readonly ips: AddressAllocator;
+  private readonly used = new Set<string>();
+
+  constructor(
+    private readonly store: ObjectStore,
+    podCidr: Cidr,
+    private readonly startUnready: boolean,
+  ) {
+    this.ips = new AddressAllocator(podCidr, (ip) => this.used.has(ip), 1n);
+    for (const pod of store.list('Pod')) this.notePod(undefined, pod);
+  }
+
+  /** Keeps the set of pod IPs in use current; called with every pod event. */
+  notePod(before: Pod | undefined, after: Pod | undefined): void {
+    for (const ip of before?.status?.podIPs?.map((p) => p.ip) ?? (before?.status?.podIP ? [before.status.podIP] : [])) this.used.delete(ip);
+    for (const ip of after?.status?.podIPs?.map((p) => p.ip) ?? (after?.status?.podIP ? [after.status.podIP] : [])) this.used.add(ip);
+  }
+
+  /** Starts a pod that has no IP yet. */
+  sync(namespace: string, name: string): void {
+    const pod = this.store.get('Pod', namespace, name);
+    if (!pod || pod.status?.podIP || pod.metadata.deletionTimestamp) return;
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return;
+    let ip: string;
+    try {
+      ip = this.ips.allocate();
+    } catch (error) {
+      if (error instanceof HeadlessDnsError) throw new HeadlessDnsError('IP_EXHAUSTED', `cannot start pod ${namespace}/${name}: ${error.message}`);
+      throw error;
+    }
+    this.used.add(ip);
+    const ready = !(this.startUnready || pod.metadata.annotations?.[START_UNREADY_ANNOTATION] === 'true');
+    const now = nowTimestamp();
+    const started: Pod = {
+      ...pod,
+      spec: { ...pod.spec, nodeName: typeof pod.spec.nodeName === 'string' ? pod.spec.nodeName : 'headless-dns' },
+      status: {
+        ...(pod.status ?? {}),
+        phase: 'Running',
+        hostIP: '127.0.0.1',
+        podIP: ip,
+        podIPs: [{ ip }],
+        startTime: now,
+        conditions: runningConditions(ready, now),
+        containerStatuses: pod.spec.containers.map((container) => ({
+          name: container.name,
+          image: container.image ?? '',
+          imageID: '',
+          ready,
+          started: true,
+          restartCount: 0,
+          state: { running: { startedAt: now } },
+        })),
+      },
+    };
+    this.store.apply([started], 'update');
+  }
+}
