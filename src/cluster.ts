@@ -1,17 +1,22 @@
-// The one module that wires store, record index, prepared answers and the DNS
-// server together. The CLI and the public API are thin layers over it.
+// The one module that wires store, controllers, record index, prepared answers,
+// the DNS server and the API together. The CLI and the public API are thin
+// layers over it; nothing else starts a server.
 
 import { promises as dnsPromises } from 'node:dns';
-import { HeadlessDnsError } from './errors.js';
-import { DnsTransport } from './dns/transport.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { stringify as toYaml } from 'yaml';
+import { buildApiApp } from './api/app.js';
+import { Metrics } from './api/metrics.js';
+import { ControllerManager } from './controllers/manager.js';
 import { PreparedAnswers } from './dns/prepared.js';
 import { Responder } from './dns/responder.js';
+import { DnsTransport } from './dns/transport.js';
+import { HeadlessDnsError } from './errors.js';
 import { type LoadedManifests, loadManifests } from './model/manifest.js';
 import type { KubeObject } from './model/types.js';
-import { RecordIndex } from './records/index.js';
-import { ControllerManager } from './controllers/manager.js';
-import { ObjectStore } from './store/store.js';
 import { type ClusterOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { RecordIndex } from './records/index.js';
+import { ObjectStore } from './store/store.js';
 
 export interface Address {
   host: string;
@@ -23,16 +28,18 @@ export interface StartedCluster {
   readonly dns: Address;
   /** `host:port`, or `[host]:port` for IPv6: what `Resolver#setServers` and `dig @host -p port` take. */
   readonly dnsServer: string;
+  /** Where the Kubernetes API listens, and its URL (`http://127.0.0.1:8053`). */
+  readonly api: Address & { url: string };
   readonly options: ResolvedOptions;
   readonly store: ObjectStore;
   readonly index: RecordIndex;
   /** Documents of kinds headless-dns does not model, skipped while loading manifests. */
   readonly skipped: LoadedManifests['skipped'];
-  /** Creates or updates objects, all or nothing. */
+  /** Creates or updates objects, all or nothing; controllers have run when it returns. */
   apply(objects: readonly KubeObject[]): KubeObject[];
   /** A node:dns promises Resolver that asks this cluster. */
   resolver(options?: { timeout?: number; tries?: number }): dnsPromises.Resolver;
-  /** Stops the server and closes every connection; safe to call twice. */
+  /** Stops both servers and closes every connection and watch; safe to call twice. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -48,7 +55,25 @@ function nsAddresses(host: string): string[] {
   return [host];
 }
 
-export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsPort: number }): Promise<StartedCluster> {
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** A kubeconfig that points kubectl at this cluster (`kubectl --kubeconfig FILE get pods`). */
+export function kubeconfigFor(url: string, token?: string): string {
+  return toYaml({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'headless-dns', cluster: { server: url } }],
+    users: [{ name: 'headless-dns', user: token ? { token } : {} }],
+    contexts: [{ name: 'headless-dns', context: { cluster: 'headless-dns', user: 'headless-dns', namespace: 'default' } }],
+    'current-context': 'headless-dns',
+    preferences: {},
+  });
+}
+
+export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsPort: number; apiPort: number }): Promise<StartedCluster> {
   const options = resolveOptions(input, defaults);
   const loaded = options.manifests.length > 0 ? loadManifests(options.manifests) : { objects: [], skipped: [] };
   for (const skip of loaded.skipped) options.log(`${skip.source}: skipped ${skip.kind} "${skip.name}": headless-dns does not model this kind`);
@@ -68,43 +93,61 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
     podGraceSeconds: options.podGraceSeconds,
     log: options.log,
   });
-  const stopAll = (): void => {
-    controllers.close();
-    prepared.close();
-    index.close();
-  };
-  try {
-    store.apply(loaded.objects.map((m) => m.object));
-  } catch (error) {
-    stopAll();
-    throw error;
-  }
-  const responder = new Responder(index, prepared, options.upstream ? { upstream: options.upstream } : {});
+  let apiAddress: Address = { host: options.host, port: options.apiPort };
+  let openWatches = (): number => 0;
+  const metrics = new Metrics(store, () => openWatches());
+  const { app, watches } = buildApiApp({
+    store,
+    pods: controllers.terminator,
+    metrics,
+    packageVersion: packageVersion(),
+    serverAddress: () => formatHostPort(apiAddress),
+    ...(options.token ? { token: options.token } : {}),
+  });
+  openWatches = () => watches.openStreams;
+  const responder = new Responder(index, prepared, {
+    ...(options.upstream ? { upstream: options.upstream } : {}),
+    observe: (record) => metrics.observeQuery(record),
+  });
   const transport = new DnsTransport((msg, kind) => responder.respond(msg, kind), {
     tcpIdleTimeoutMs: options.tcpIdleTimeoutMs,
     log: options.log,
   });
+
+  const stopAll = async (): Promise<void> => {
+    await Promise.all([transport.close(), app.close()]);
+    controllers.close();
+    metrics.close();
+    prepared.close();
+    index.close();
+  };
+
   let dns: Address;
   try {
+    store.apply(loaded.objects.map((m) => m.object));
     dns = await transport.listen(options.host, options.dnsPort);
+    try {
+      await app.listen({ host: options.host, port: options.apiPort });
+    } catch (error) {
+      throw new HeadlessDnsError('LISTEN_FAILED', `cannot listen on ${options.host}:${options.apiPort} for the API: ${(error as Error).message}`);
+    }
   } catch (error) {
-    stopAll();
+    await stopAll();
     throw error;
   }
+  const bound = app.server.address();
+  apiAddress = { host: options.host, port: typeof bound === 'object' && bound ? bound.port : options.apiPort };
+  const api = { ...apiAddress, url: `http://${formatHostPort(apiAddress)}` };
+  if (options.kubeconfig) writeFileSync(options.kubeconfig, kubeconfigFor(api.url, options.token), { mode: 0o600 });
   const dnsServer = formatHostPort(dns);
 
   let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
-      await transport.close();
-      stopAll();
-    })();
-    return closing;
-  };
+  const close = (): Promise<void> => (closing ??= stopAll());
 
   return {
     dns,
     dnsServer,
+    api,
     options,
     store,
     index,

@@ -26,6 +26,12 @@ export interface ClusterOptions {
   upstream?: string | Upstream;
   /** Ranges cluster IPs are allocated from. Default 10.96.0.0/16 and fd00:10:96::/112. */
   serviceCidrs?: readonly string[];
+  /** Kubernetes API port; 0 picks a free one. Default 8053 (the CLI), 0 (startCluster). */
+  apiPort?: number;
+  /** Write a kubeconfig for kubectl pointing at the API here. Default: none. */
+  kubeconfig?: string;
+  /** Bearer token the API requires; needed when the API is bound to a non-loopback address. */
+  token?: string;
   /** Where emulated pods get their IPs. Default 127.10.0.0/16: loopback, so local processes can bind a pod's IP on Linux. */
   podCidr?: string;
   /** New pods start unready, so readiness can be driven by hand. Default false (Ready at once). */
@@ -48,6 +54,9 @@ export interface ResolvedOptions {
   readonly pods: PodMode;
   readonly upstream?: Upstream;
   readonly serviceCidrs?: readonly string[];
+  readonly apiPort: number;
+  readonly kubeconfig?: string;
+  readonly token?: string;
   readonly podCidr: Cidr;
   readonly startUnready: boolean;
   readonly podGraceSeconds: number;
@@ -58,6 +67,7 @@ export interface ResolvedOptions {
 export const DEFAULTS = {
   host: '127.0.0.1',
   dnsPort: 1053,
+  apiPort: 8053,
   zone: 'cluster.local',
   ttl: 30,
   pods: 'insecure' as PodMode,
@@ -91,7 +101,11 @@ export function parseUpstream(value: string | Upstream): Upstream {
   return { host, port: portText === undefined ? 53 : port(Number(portText), '--upstream port') };
 }
 
-export function resolveOptions(input: ClusterOptions = {}, defaults: { dnsPort: number } = { dnsPort: 0 }): ResolvedOptions {
+function isLoopback(host: string): boolean {
+  return host === '::1' || host.startsWith('127.');
+}
+
+export function resolveOptions(input: ClusterOptions = {}, defaults: { dnsPort: number; apiPort: number } = { dnsPort: 0, apiPort: 0 }): ResolvedOptions {
   const host = input.host ?? DEFAULTS.host;
   if (!ipFamily(host)) throw invalid(`--host must be an IP address, got "${host}"`);
   const zoneText = (input.zone ?? DEFAULTS.zone).toLowerCase().replace(/\.$/, '');
@@ -103,6 +117,10 @@ export function resolveOptions(input: ClusterOptions = {}, defaults: { dnsPort: 
   if (!POD_MODES.includes(pods)) throw invalid(`--pods must be one of ${POD_MODES.join(', ')}, got "${String(pods)}"`);
   const idle = input.tcpIdleTimeoutMs ?? DEFAULTS.tcpIdleTimeoutMs;
   if (!Number.isInteger(idle) || idle <= 0) throw invalid(`tcpIdleTimeoutMs must be a positive whole number, got ${String(idle)}`);
+  if (input.token !== undefined && !/^[\x21-\x7e]{8,}$/.test(input.token)) throw invalid('--token must be at least 8 printable characters without spaces');
+  if (!isLoopback(host) && !input.token) {
+    throw invalid(`--host ${host} is not a loopback address: the API would be open to the network, so it needs --token`);
+  }
   const podCidr = parseCidr(input.podCidr ?? DEFAULTS.podCidr);
   if (!podCidr) throw invalid(`--pod-cidr must be an address range like 127.10.0.0/16, got "${input.podCidr}"`);
   const grace = input.podGraceSeconds ?? DEFAULTS.podGraceSeconds;
@@ -111,6 +129,9 @@ export function resolveOptions(input: ClusterOptions = {}, defaults: { dnsPort: 
     manifests: Object.freeze([...(input.manifests ?? [])]),
     host,
     dnsPort: port(input.dnsPort ?? defaults.dnsPort, '--dns-port'),
+    apiPort: port(input.apiPort ?? defaults.apiPort, '--api-port'),
+    ...(input.kubeconfig ? { kubeconfig: input.kubeconfig } : {}),
+    ...(input.token ? { token: input.token } : {}),
     zone: `${zoneText}.`,
     ttl,
     pods,

@@ -12,8 +12,9 @@ export const BUILTIN_EXAMPLE = fileURLToPath(new URL('../../examples/kubia', imp
 export const SERVE_HELP = `Usage: headless-dns serve [options]
 
 Answers Kubernetes cluster DNS (CoreDNS's kubernetes plugin, kubeadm profile)
-for the objects in the given manifests. Prints one line to stdout when it is
-listening:  ready dns=HOST:PORT api=URL  (api=- until the API exists).
+for the objects in the given manifests, and serves a Kubernetes-shaped API that
+kubectl can drive (StatefulSets make pods, Services get EndpointSlices). Prints one line to stdout when it is
+listening:  ready dns=HOST:PORT api=URL
 Logs go to stderr. SIGINT or SIGTERM stops it.
 
 Options:
@@ -28,6 +29,20 @@ Options:
                           or verified. Default ${DEFAULTS.pods}.
       --upstream HOST:PORT  forward names outside the zone (and reverse-zone misses)
                           to this server. Default: none, such queries get REFUSED.
+      --api-port N        Kubernetes API port (kubectl --server http://HOST:N);
+                          0 picks a free one. Default ${DEFAULTS.apiPort}.
+      --kubeconfig FILE   write a kubeconfig for kubectl pointing at the API.
+                          Default: none.
+      --token T           bearer token the API requires (kubectl --token, or the
+                          kubeconfig). Required with a non-loopback --host.
+                          Default: none.
+      --pod-cidr CIDR     range emulated pods get their IPs from. Default
+                          ${DEFAULTS.podCidr} (loopback: on Linux a local process
+                          can bind its pod's IP).
+      --start-unready     new pods start unready; make them ready through their
+                          status. Default: pods are Ready at once.
+      --pod-grace-period S  seconds a deleted pod stays terminating when the delete
+                          names no grace period. Default ${DEFAULTS.podGraceSeconds}.
   -h, --help              show this help.
 `;
 
@@ -55,6 +70,12 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
         ttl: { type: 'string' },
         pods: { type: 'string' },
         upstream: { type: 'string' },
+        'api-port': { type: 'string' },
+        kubeconfig: { type: 'string' },
+        token: { type: 'string' },
+        'pod-cidr': { type: 'string' },
+        'start-unready': { type: 'boolean' },
+        'pod-grace-period': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -70,6 +91,8 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
   };
   const dnsPort = integer(v['dns-port'], '--dns-port');
   const ttl = integer(v.ttl, '--ttl');
+  const apiPort = integer(v['api-port'], '--api-port');
+  const grace = integer(v['pod-grace-period'], '--pod-grace-period');
   return {
     help: false,
     builtinExample: !v.filename?.length,
@@ -81,6 +104,12 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
       ...(ttl !== undefined ? { ttl } : {}),
       ...(v.pods !== undefined ? { pods: v.pods as PodMode } : {}),
       ...(v.upstream !== undefined ? { upstream: v.upstream } : {}),
+      ...(apiPort !== undefined ? { apiPort } : {}),
+      ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig } : {}),
+      ...(v.token !== undefined ? { token: v.token } : {}),
+      ...(v['pod-cidr'] !== undefined ? { podCidr: v['pod-cidr'] } : {}),
+      ...(v['start-unready'] ? { startUnready: true } : {}),
+      ...(grace !== undefined ? { podGraceSeconds: grace } : {}),
     },
   };
 }
@@ -92,12 +121,12 @@ export async function serve(args: readonly string[], io: ServeIo): Promise<numbe
     io.stdout(SERVE_HELP.trimEnd());
     return 0;
   }
-  const cluster: StartedCluster = await startCluster({ ...parsed.options, log: io.stderr }, { dnsPort: DEFAULTS.dnsPort });
+  const cluster: StartedCluster = await startCluster({ ...parsed.options, log: io.stderr }, { dnsPort: DEFAULTS.dnsPort, apiPort: DEFAULTS.apiPort });
   if (parsed.builtinExample) io.stderr(`no -f given: serving the built-in kubia example (${BUILTIN_EXAMPLE})`);
   const counts = new Map<string, number>();
   for (const object of cluster.store.all()) counts.set(object.kind, (counts.get(object.kind) ?? 0) + 1);
   io.stderr(`loaded ${[...counts].map(([kind, n]) => `${n} ${kind}`).join(', ')}; zone ${cluster.options.zone} ttl ${cluster.options.ttl} pods ${cluster.options.pods}`);
-  io.stdout(`ready dns=${cluster.dnsServer} api=-`);
+  io.stdout(`ready dns=${cluster.dnsServer} api=${cluster.api.url}`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       io.stderr(`${signal}: shutting down`);

@@ -29,6 +29,8 @@ export interface QueryRecord {
   transport: Transport;
   qtype: string;
   rcode: string;
+  /** From the query arriving to its reply being ready (upstream time included). */
+  seconds: number;
 }
 
 export type QueryObserver = (record: QueryRecord) => void;
@@ -47,56 +49,55 @@ export class Responder {
 
   /** The reply to a message, undefined when it gets none (responses, runts). Never throws. */
   respond(msg: Buffer, transport: Transport): Buffer | undefined | Promise<Buffer | undefined> {
+    const observe = this.options.observe;
+    if (!observe) return this.reply(msg, transport);
+    const started = process.hrtime.bigint();
+    const done = (reply: Buffer | undefined): Buffer | undefined => {
+      if (reply && reply.length >= 12) {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        observe({ transport, qtype: questionTypeName(reply), rcode: rcodeName(reply), seconds });
+      }
+      return reply;
+    };
+    const reply = this.reply(msg, transport);
+    return reply instanceof Promise ? reply.then(done) : done(reply);
+  }
+
+  private reply(msg: Buffer, transport: Transport): Buffer | undefined | Promise<Buffer | undefined> {
     let query: ParsedQuery | undefined;
     try {
       const parsed = parseQuery(msg);
-      if (!parsed.ok) {
-        if (parsed.action === 'drop') return undefined;
-        return this.note(transport, -1, renderHeaderError(msg, parsed.rcode));
-      }
+      if (!parsed.ok) return parsed.action === 'drop' ? undefined : renderHeaderError(msg, parsed.rcode);
       query = parsed.query;
       const result = this.answerQuery(msg, query, transport);
-      if (result instanceof Promise) return result.catch(() => this.servfail(msg, query!, transport));
+      if (result instanceof Promise) return result.catch(() => renderEmpty(msg, query!, RCODE.SERVFAIL));
       return result;
     } catch {
-      return query ? this.servfail(msg, query, transport) : undefined;
+      return query ? renderEmpty(msg, query, RCODE.SERVFAIL) : undefined;
     }
-  }
-
-  private servfail(msg: Buffer, query: ParsedQuery, transport: Transport): Buffer {
-    return this.note(transport, query.qtype, renderEmpty(msg, query, RCODE.SERVFAIL));
-  }
-
-  private note(transport: Transport, qtype: number, reply: Buffer): Buffer {
-    if (this.options.observe && reply.length >= 4) {
-      this.options.observe({ transport, qtype: qtype < 0 ? '-' : typeName(qtype), rcode: rcodeName(reply) });
-    }
-    return reply;
   }
 
   private answerQuery(msg: Buffer, query: ParsedQuery, transport: Transport): Buffer | Promise<Buffer> {
-    const qtype = query.qtype;
     const limit = sizeLimit(query, transport);
-    if (query.edns && query.edns.version > 0) return this.note(transport, qtype, renderEmpty(msg, query, RCODE.BADVERS));
-    if (query.qclass !== CLASS_IN) return this.note(transport, qtype, renderEmpty(msg, query, RCODE.REFUSED));
+    if (query.edns && query.edns.version > 0) return renderEmpty(msg, query, RCODE.BADVERS);
+    if (query.qclass !== CLASS_IN) return renderEmpty(msg, query, RCODE.REFUSED);
     const ready = this.prepared.get(query.key, query.qtype);
-    if (ready) return this.note(transport, qtype, renderAnswer(msg, query, ready, limit));
+    if (ready) return renderAnswer(msg, query, ready, limit);
 
     const name = questionName(msg, query);
     const result = answer({ name, type: query.qtype }, this.source);
     const upstream = this.options.upstream;
-    if (result.kind === 'refused') return this.note(transport, qtype, renderEmpty(msg, query, RCODE.REFUSED));
+    if (result.kind === 'refused') return renderEmpty(msg, query, RCODE.REFUSED);
     if (result.kind === 'outOfZone' || (result.fallthrough && upstream)) {
-      if (!upstream) return this.note(transport, qtype, renderEmpty(msg, query, RCODE.REFUSED));
-      return this.relay(msg, query, transport, upstream);
+      if (!upstream) return renderEmpty(msg, query, RCODE.REFUSED);
+      return this.relay(msg, transport, upstream);
     }
     if (result.chase && upstream) return this.chase(msg, query, name, result, limit, upstream, transport);
-    return this.note(transport, qtype, renderAnswer(msg, query, encodeReply(name, result)!, limit));
+    return renderAnswer(msg, query, encodeReply(name, result)!, limit);
   }
 
-  private async relay(msg: Buffer, query: ParsedQuery, transport: Transport, upstream: Upstream): Promise<Buffer> {
-    const reply = transport === 'tcp' ? await exchangeTcp(upstream, msg) : await exchangeUdp(upstream, msg);
-    return this.note(transport, query.qtype, reply);
+  private relay(msg: Buffer, transport: Transport, upstream: Upstream): Promise<Buffer> {
+    return transport === 'tcp' ? exchangeTcp(upstream, msg) : exchangeUdp(upstream, msg);
   }
 
   /** An ExternalName outside the zone: the CNAMEs, then whatever the upstream answers (CoreDNS keeps NOERROR). */
@@ -121,8 +122,16 @@ export class Responder {
       // An upstream that fails leaves the CNAME alone, as CoreDNS's forward plugin answering SERVFAIL does.
     }
     const full: Reply = { ...result, answer: [...result.answer, ...records] };
-    return this.note(transport, query.qtype, renderAnswer(msg, query, encodeReply(name, full, truncated)!, limit));
+    return renderAnswer(msg, query, encodeReply(name, full, truncated)!, limit);
   }
+}
+
+/** The question type of a reply, read back from its question section. */
+function questionTypeName(reply: Buffer): string {
+  if (reply.readUInt16BE(4) === 0) return '-';
+  let offset = 12;
+  while (offset < reply.length && reply[offset]! !== 0) offset += 1 + reply[offset]!;
+  return offset + 3 <= reply.length ? typeName(reply.readUInt16BE(offset + 1)) : '-';
 }
 
 function rcodeName(reply: Buffer): string {

@@ -1,0 +1,286 @@
+// The resource verbs: get, list, watch, create, update, patch, delete, on
+// objects and on their status and scale subresources. Every write goes through
+// the store (validated first, all or nothing); a rejected request changes nothing.
+
+import { randomBytes } from 'node:crypto';
+import { HeadlessDnsError } from '../errors.js';
+import { formatCauses } from '../model/manifest.js';
+import type { KubeObject, Pod, StatefulSet } from '../model/types.js';
+import { validateObject } from '../model/validate.js';
+import type { ObjectStore } from '../store/store.js';
+import type { PatchType } from './body.js';
+import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
+import { type ResourceDef, groupVersion } from './resources.js';
+import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { ApiError } from './status.js';
+import { type IncludeObject, toTable } from './tables.js';
+import type { WatchHub } from './watch.js';
+
+export interface ObjectTarget {
+  def: ResourceDef;
+  namespace?: string;
+  name?: string;
+  subresource?: 'status' | 'scale';
+}
+
+export interface ListOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+  table?: { include: IncludeObject };
+}
+
+export interface PodDeleter {
+  delete(pod: Pod, graceSeconds?: number): Pod;
+}
+
+type Json = Record<string, unknown>;
+
+const SERVER_FIELDS = ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'managedFields', 'selfLink'];
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(def: ResourceDef, name: string): string {
+  return `${def.plural}${def.group ? `.${def.group}` : ''} "${name}"`;
+}
+
+function notFound(def: ResourceDef, name: string): ApiError {
+  return ApiError.of('NotFound', `${describe(def, name)} not found`, { name, ...(def.group ? { group: def.group } : {}), kind: def.plural });
+}
+
+export class ObjectApi {
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly pods: PodDeleter,
+    private readonly watches: WatchHub,
+  ) {}
+
+  private existing(target: ObjectTarget): KubeObject {
+    const object = this.store.get(target.def.kind, target.namespace, target.name!);
+    if (!object) throw notFound(target.def, target.name!);
+    return object;
+  }
+
+  /** Rewrites store errors into the messages the API server gives for this resource. */
+  private guard<T>(target: ObjectTarget, name: string, write: () => T): T {
+    try {
+      return write();
+    } catch (error) {
+      if (!(error instanceof HeadlessDnsError)) throw error;
+      const details = { name, ...(target.def.group ? { group: target.def.group } : {}), kind: target.def.plural };
+      switch (error.code) {
+        case 'ALREADY_EXISTS':
+          throw new ApiError(409, 'AlreadyExists', `${describe(target.def, name)} already exists`, details);
+        case 'NOT_FOUND':
+          throw notFound(target.def, name);
+        case 'CONFLICT':
+          throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${describe(target.def, name)}: the object has been modified; please apply your changes to the latest version and try again`, details);
+        case 'INVALID_OBJECT':
+          throw new ApiError(422, 'Invalid', `${target.def.kind} "${name}" is invalid: ${formatCauses(error.causes) || error.message}`, { ...details, causes: [...error.causes] });
+        default:
+          throw error;
+      }
+    }
+  }
+
+  /** Checks a body's identity against the URL and validates it like the API server. */
+  private prepare(target: ObjectTarget, body: unknown, name: string | undefined): KubeObject {
+    if (!isObject(body)) throw ApiError.of('BadRequest', 'the request body must be a JSON or YAML object');
+    const def = target.def;
+    const raw: Json = { ...body };
+    raw.apiVersion ??= groupVersion(def);
+    raw.kind ??= def.kind;
+    if (raw.kind !== def.kind || raw.apiVersion !== groupVersion(def)) {
+      throw ApiError.of('BadRequest', `the API version in the data (${String(raw.apiVersion)}) and kind (${String(raw.kind)}) do not match the request (${groupVersion(def)}, ${def.kind})`);
+    }
+    const metadata: Json = isObject(raw.metadata) ? { ...raw.metadata } : {};
+    if (def.namespaced) {
+      if (metadata.namespace !== undefined && metadata.namespace !== '' && metadata.namespace !== target.namespace) {
+        throw ApiError.of('BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
+      }
+      metadata.namespace = target.namespace;
+    }
+    if (name !== undefined && metadata.name !== undefined && metadata.name !== name) {
+      throw ApiError.of('BadRequest', `the name of the object (${String(metadata.name)}) does not match the name on the URL (${name})`);
+    }
+    if (name !== undefined) metadata.name = name;
+    if (!metadata.name && typeof metadata.generateName === 'string' && metadata.generateName) {
+      metadata.name = `${metadata.generateName}${randomBytes(4).toString('hex').slice(0, 5)}`;
+    }
+    raw.metadata = metadata;
+    const result = validateObject(raw);
+    if (!result.object) {
+      const shown = typeof metadata.name === 'string' ? metadata.name : '';
+      throw new ApiError(422, 'Invalid', `${def.kind} "${shown}" is invalid: ${formatCauses(result.causes)}`, {
+        name: shown,
+        ...(def.group ? { group: def.group } : {}),
+        kind: def.kind,
+        causes: result.causes,
+      });
+    }
+    return result.object;
+  }
+
+  get(target: ObjectTarget): unknown {
+    const object = this.existing(target);
+    if (target.subresource === 'scale') return this.scaleOf(object as StatefulSet);
+    return object;
+  }
+
+  list(target: ObjectTarget, options: ListOptions): unknown {
+    const byLabel = parseLabelSelector(options.labelSelector);
+    const byField = parseFieldSelector(options.fieldSelector);
+    const items = this.store
+      .list(target.def.kind, target.namespace)
+      .filter((o) => byLabel(o) && byField(o))
+      .sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`));
+    const resourceVersion = this.store.currentResourceVersion;
+    if (options.table) return toTable(target.def.kind, items, { include: options.table.include, resourceVersion });
+    return { apiVersion: groupVersion(target.def), kind: `${target.def.kind}List`, metadata: { resourceVersion }, items };
+  }
+
+  watch(target: ObjectTarget, options: ListOptions & { resourceVersion?: string; timeoutSeconds?: number }, response: import('node:http').ServerResponse): void {
+    const byLabel = parseLabelSelector(options.labelSelector);
+    const byField = parseFieldSelector(options.fieldSelector);
+    const since = options.resourceVersion ? Number(options.resourceVersion) : 0;
+    if (!Number.isInteger(since) || since < 0) throw ApiError.of('BadRequest', `invalid resourceVersion "${options.resourceVersion}"`);
+    let columnsSent = false;
+    const table = options.table;
+    this.watches.open(
+      {
+        kind: target.def.kind,
+        ...(target.namespace !== undefined ? { namespace: target.namespace } : {}),
+        resourceVersion: since,
+        matches: (o) => byLabel(o) && byField(o),
+        render: (object) => {
+          if (!table) return object;
+          const withColumns = !columnsSent;
+          columnsSent = true;
+          return toTable(target.def.kind, [object], { include: table.include, resourceVersion: object.metadata.resourceVersion ?? '', withColumns });
+        },
+        ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
+      },
+      response,
+    );
+  }
+
+  create(target: ObjectTarget, body: unknown): KubeObject {
+    if (target.subresource) throw ApiError.of('MethodNotAllowed', `POST is not supported on ${target.def.plural}/${target.subresource}`);
+    const object = this.prepare(target, body, undefined);
+    for (const field of SERVER_FIELDS) delete object.metadata[field];
+    // The status of a new object is the system's to set, as the API server resets it.
+    if (target.def.subresources.includes('status') && object.kind !== 'Namespace') delete (object as { status?: unknown }).status;
+    const [stored] = this.guard(target, object.metadata.name, () => this.store.apply([object], 'create'));
+    return this.store.get(stored!.kind, stored!.metadata.namespace, stored!.metadata.name) ?? stored!;
+  }
+
+  /** PUT, and the common end of PATCH: replace the object, or only its status. */
+  update(target: ObjectTarget, body: unknown): unknown {
+    if (target.subresource === 'scale') return this.updateScale(target, body);
+    const existing = this.existing(target);
+    const incoming = this.prepare(target, body, target.name);
+    let next: KubeObject;
+    if (target.subresource === 'status') {
+      next = {
+        ...existing,
+        metadata: { ...existing.metadata, resourceVersion: incoming.metadata.resourceVersion ?? existing.metadata.resourceVersion },
+        status: (incoming as { status?: unknown }).status,
+      } as KubeObject;
+    } else {
+      next = incoming;
+      for (const field of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation']) {
+        if (existing.metadata[field] !== undefined) next.metadata[field] = existing.metadata[field];
+        else delete next.metadata[field];
+      }
+      next.metadata.resourceVersion ??= existing.metadata.resourceVersion;
+      // Status changes go through /status; the main resource keeps the current one.
+      if (target.def.subresources.includes('status')) {
+        const status = (existing as { status?: unknown }).status;
+        if (status === undefined) delete (next as { status?: unknown }).status;
+        else (next as { status?: unknown }).status = status;
+      }
+    }
+    this.guard(target, target.name!, () => this.store.apply([next], 'update'));
+    return this.existing(target);
+  }
+
+  patch(target: ObjectTarget, type: PatchType, patch: unknown): unknown {
+    if (type === 'apply' && !this.store.get(target.def.kind, target.namespace, target.name!) && !target.subresource) {
+      return { created: true, object: this.create({ ...target }, { ...(isObject(patch) ? patch : {}), metadata: { ...(isObject(patch) && isObject(patch.metadata) ? patch.metadata : {}), name: target.name } }) };
+    }
+    const current = target.subresource === 'scale' ? this.scaleOf(this.existing(target) as StatefulSet) : this.existing(target);
+    if (type !== 'json' && !isObject(patch)) throw ApiError.of('BadRequest', 'a merge or strategic merge patch must be a JSON object');
+    const patched =
+      type === 'merge' ? mergePatch(current, patch)
+      : type === 'json' ? jsonPatch(current, patch)
+      : strategicMergePatch(current, patch);
+    return { created: false, object: this.update(target, patched) };
+  }
+
+  delete(target: ObjectTarget, options: { gracePeriodSeconds?: number; propagationPolicy?: string; preconditions?: { uid?: string; resourceVersion?: string } }): unknown {
+    if (target.subresource) throw ApiError.of('MethodNotAllowed', `DELETE is not supported on ${target.def.plural}/${target.subresource}`);
+    const existing = this.existing(target);
+    const name = target.name!;
+    if (options.preconditions?.uid && options.preconditions.uid !== existing.metadata.uid) {
+      throw new ApiError(409, 'Conflict', `Precondition failed: UID in precondition: ${options.preconditions.uid}, UID in object meta: ${existing.metadata.uid ?? ''}`);
+    }
+    if (options.preconditions?.resourceVersion && options.preconditions.resourceVersion !== existing.metadata.resourceVersion) {
+      throw new ApiError(409, 'Conflict', `Precondition failed: ResourceVersion in precondition: ${options.preconditions.resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion ?? ''}`);
+    }
+    if (existing.kind === 'Pod') return this.guard(target, name, () => this.pods.delete(existing, options.gracePeriodSeconds));
+    if (existing.kind === 'StatefulSet' && options.propagationPolicy === 'Orphan') this.orphanPods(existing);
+    return this.guard(target, name, () => this.store.delete(existing.kind, existing.metadata.namespace, name));
+  }
+
+  /** DELETE on a collection: every matching object, as deletecollection does. */
+  deleteCollection(target: ObjectTarget, options: ListOptions): unknown {
+    const byLabel = parseLabelSelector(options.labelSelector);
+    const byField = parseFieldSelector(options.fieldSelector);
+    const doomed = this.store.list(target.def.kind, target.namespace).filter((o) => byLabel(o) && byField(o));
+    const deleted = doomed.map((object) => this.delete({ ...target, name: object.metadata.name, namespace: object.metadata.namespace }, {}));
+    return { apiVersion: groupVersion(target.def), kind: `${target.def.kind}List`, metadata: { resourceVersion: this.store.currentResourceVersion }, items: deleted };
+  }
+
+  private orphanPods(set: StatefulSet): void {
+    const owned = this.store.list('Pod', set.metadata.namespace).filter((p) => p.metadata.ownerReferences?.some((r) => r.uid === set.metadata.uid));
+    if (owned.length === 0) return;
+    this.store.apply(owned.map((pod) => ({ ...pod, metadata: { ...pod.metadata, ownerReferences: pod.metadata.ownerReferences!.filter((r) => r.uid !== set.metadata.uid) } })));
+  }
+
+  private scaleOf(set: StatefulSet): Json {
+    const selector = Object.entries(set.spec.selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    return {
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      metadata: {
+        name: set.metadata.name,
+        namespace: set.metadata.namespace,
+        uid: set.metadata.uid,
+        resourceVersion: set.metadata.resourceVersion,
+        creationTimestamp: set.metadata.creationTimestamp,
+      },
+      spec: { replicas: set.spec.replicas ?? 1 },
+      status: { replicas: Number((set.status as { replicas?: number } | undefined)?.replicas ?? 0), selector },
+    };
+  }
+
+  private updateScale(target: ObjectTarget, body: unknown): Json {
+    const set = this.existing(target) as StatefulSet;
+    const spec = isObject(body) && isObject(body.spec) ? body.spec : undefined;
+    const replicas = spec?.replicas;
+    if (!Number.isInteger(replicas) || (replicas as number) < 0) {
+      const cause = { reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` };
+      throw new ApiError(422, 'Invalid', `Scale.autoscaling "${set.metadata.name}" is invalid: spec.replicas: ${cause.message}`, {
+        name: set.metadata.name,
+        group: 'autoscaling',
+        kind: 'Scale',
+        causes: [cause],
+      });
+    }
+    const wanted = isObject(body) && isObject(body.metadata) && typeof body.metadata.resourceVersion === 'string' ? body.metadata.resourceVersion : set.metadata.resourceVersion;
+    const next: StatefulSet = { ...set, metadata: { ...set.metadata, ...(wanted ? { resourceVersion: wanted } : {}) }, spec: { ...set.spec, replicas: replicas as number } };
+    this.guard(target, set.metadata.name, () => this.store.apply([next], 'update'));
+    return this.scaleOf(this.existing(target) as StatefulSet);
+  }
+}
