@@ -31,7 +31,7 @@ function run(args: string[]): Promise<Run> {
 }
 
 async function startServe(args: string[]): Promise<{ child: ChildProcess; port: number; output: () => Run; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args]);
+  const child = spawn(process.execPath, [BIN, 'serve', '--api-port', '0', ...args]);
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
@@ -39,7 +39,7 @@ async function startServe(args: string[]): Promise<{ child: ChildProcess; port: 
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.on('data', (d) => {
       stdout += d;
-      const match = /^ready dns=127\.0\.0\.1:(\d+) api=-\n/.exec(stdout);
+      const match = /^ready dns=127\.0\.0\.1:(\d+) api=http:\/\/127\.0\.0\.1:\d+\n/.exec(stdout);
       if (match) resolve(Number(match[1]));
     });
     void exited.then(() => reject(new Error(`serve exited early: ${stderr}`)));
@@ -82,8 +82,10 @@ describe('headless-dns serve', () => {
   it('--help documents every option with its default', async () => {
     const result = await run(['serve', '--help']);
     expect(result.code).toBe(0);
-    for (const option of ['--filename', '--dns-port', '--host', '--zone', '--ttl', '--pods', '--upstream']) expect(result.stdout).toContain(option);
-    for (const fallback of ['Default 1053', 'Default 127.0.0.1', 'Default cluster.local', 'Default 30', 'Default insecure']) {
+    for (const option of ['--filename', '--dns-port', '--host', '--zone', '--ttl', '--pods', '--upstream', '--api-port', '--kubeconfig', '--token', '--pod-cidr', '--start-unready', '--pod-grace-period']) {
+      expect(result.stdout).toContain(option);
+    }
+    for (const fallback of ['Default 1053', 'Default 8053', 'Default 127.0.0.1', 'Default cluster.local', 'Default 30', 'Default insecure', 'Default\n                          127.10.0.0/16']) {
       expect(result.stdout).toContain(fallback);
     }
   });
@@ -95,6 +97,8 @@ describe('headless-dns serve', () => {
     [['serve', '--pods', 'maybe'], /^INVALID_OPTION: --pods must be one of disabled, insecure, verified/],
     [['serve', '--dns-port', '70000'], /^INVALID_OPTION: --dns-port must be a port number/],
     [['serve', '--host', 'localhost'], /^INVALID_OPTION: --host must be an IP address/],
+    [['serve', '--host', '0.0.0.0'], /^INVALID_OPTION: --host 0\.0\.0\.0 is not a loopback address: the API would be open to the network, so it needs --token/],
+    [['serve', '--pod-cidr', '10.0.0.0'], /^INVALID_OPTION: --pod-cidr must be an address range/],
     [['serve', '--upstream', 'dns.example'], /^INVALID_OPTION: --upstream must be HOST:PORT/],
     [['launch'], /^INVALID_OPTION: unknown command "launch"/],
   ])('%j is refused with one line and exit code 2', async (args, message) => {
