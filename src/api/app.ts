@@ -8,7 +8,7 @@ import { parseBody, patchTypeOf } from './body.js';
 import { apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import type { Metrics } from './metrics.js';
 import { ObjectApi, type ObjectTarget, type PodDeleter } from './objects.js';
-import { openApiV2, openApiV3Document, openApiV3Index } from './openapi.js';
+import { openApiV3Document, openApiV3Index } from './openapi.js';
 import { findResource } from './resources.js';
 import { ApiError, toStatus } from './status.js';
 import { type IncludeObject, wantsTable } from './tables.js';
@@ -112,7 +112,6 @@ export function buildApiApp(options: ApiOptions): ApiApp {
   app.get('/version', async () => versionInfo(options.packageVersion));
   app.get('/api', async () => apiVersions(options.serverAddress()));
   app.get('/apis', async () => apiGroupList());
-  app.get('/openapi/v2', async () => openApiV2());
   app.get('/openapi/v3', async () => openApiV3Index());
   app.get('/openapi/v3/*', async (request) => {
     const document = openApiV3Document((request.params as { '*': string })['*']);
@@ -185,6 +184,7 @@ export function buildApiApp(options: ApiOptions): ApiApp {
     handler: (request, reply) => handle(request, reply, (request.params as { group: string }).group, (request.params as { '*': string })['*']),
   });
 
-  app.addHook('onClose', async () => watches.close());
+  // Watches end with their final chunk before the server drops connections.
+  app.addHook('preClose', async () => watches.close());
   return { app, watches };
 }

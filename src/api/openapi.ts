@@ -1,18 +1,53 @@
-// OpenAPI documents, as small as kubectl accepts. Refined from what kubectl asks for.
+// OpenAPI v3 documents, as small as kubectl accepts. kubectl (cli-runtime's
+// query-param verifier) looks for a PATCH operation tagged with the kind's
+// x-kubernetes-group-version-kind that takes the `fieldValidation` query
+// parameter; finding it, it leaves validation to the server (fieldValidation=
+// Strict) instead of downloading schemas. Without it, kubectl falls back to
+// OpenAPI v2 in protobuf, which is not served.
+
+import { RESOURCES, type ResourceDef } from './resources.js';
 
 const INFO = { title: 'Kubernetes', version: 'v1.32.0' };
 
-export function openApiV2(): unknown {
-  return { swagger: '2.0', info: INFO, paths: {}, definitions: {} };
+const GROUP_VERSIONS: Record<string, ResourceDef['group']> = {
+  'api/v1': '',
+  'apis/apps/v1': 'apps',
+  'apis/discovery.k8s.io/v1': 'discovery.k8s.io',
+  'apis/autoscaling/v1': '' as ResourceDef['group'],
+};
+
+const QUERY_PARAMETERS = ['dryRun', 'fieldManager', 'fieldValidation', 'force', 'pretty'].map((name) => ({
+  name,
+  in: 'query',
+  schema: { type: name === 'force' ? 'boolean' : 'string', uniqueItems: true },
+}));
+
+function operation(def: ResourceDef, action: string): unknown {
+  return {
+    operationId: `${action}${def.kind}`,
+    'x-kubernetes-action': action,
+    'x-kubernetes-group-version-kind': { group: def.group, version: def.version, kind: def.kind },
+    parameters: QUERY_PARAMETERS,
+    responses: { '200': { description: 'OK' } },
+  };
 }
 
-const GROUP_VERSIONS = ['api/v1', 'apis/apps/v1', 'apis/discovery.k8s.io/v1', 'apis/autoscaling/v1'];
+function pathsOf(prefix: string, group: ResourceDef['group']): Record<string, unknown> {
+  const paths: Record<string, unknown> = {};
+  for (const def of RESOURCES.filter((r) => r.group === group)) {
+    const collection = def.namespaced ? `/${prefix}/namespaces/{namespace}/${def.plural}` : `/${prefix}/${def.plural}`;
+    paths[collection] = { post: operation(def, 'post') };
+    paths[`${collection}/{name}`] = { put: operation(def, 'put'), patch: operation(def, 'patch') };
+  }
+  return paths;
+}
 
 export function openApiV3Index(): unknown {
-  return { paths: Object.fromEntries(GROUP_VERSIONS.map((gv) => [gv, { serverRelativeURL: `/openapi/v3/${gv}?hash=headless-dns` }])) };
+  return { paths: Object.fromEntries(Object.keys(GROUP_VERSIONS).map((gv) => [gv, { serverRelativeURL: `/openapi/v3/${gv}?hash=headless-dns-1` }])) };
 }
 
 export function openApiV3Document(path: string): unknown {
-  if (!GROUP_VERSIONS.includes(path)) return undefined;
-  return { openapi: '3.0.0', info: INFO, paths: {}, components: { schemas: {} } };
+  if (!(path in GROUP_VERSIONS)) return undefined;
+  const paths = path === 'apis/autoscaling/v1' ? {} : pathsOf(path, GROUP_VERSIONS[path]!);
+  return { openapi: '3.0.0', info: INFO, paths, components: { schemas: {} } };
 }

@@ -49,10 +49,19 @@ export class WatchHub {
     return this.streams.size;
   }
 
-  /** Ends every stream (the server is shutting down). */
-  close(): void {
+  /** Ends every stream cleanly (the server is shutting down); resolves once they are flushed. */
+  close(): Promise<void> {
     this.unsubscribe();
-    for (const stream of this.streams) this.end(stream);
+    const finished = [...this.streams].map(
+      (stream) =>
+        new Promise<void>((resolve) => {
+          if (stream.response.writableFinished || stream.response.destroyed) return resolve();
+          stream.response.once('finish', () => resolve());
+          stream.response.once('close', () => resolve());
+          this.end(stream);
+        }),
+    );
+    return Promise.all(finished).then(() => undefined);
   }
 
   private publish(events: readonly StoreEvent[]): void {
@@ -98,6 +107,8 @@ export class WatchHub {
   /** Starts streaming to a raw response; the caller has set nothing on it yet. */
   open(request: WatchRequest, response: ServerResponse): void {
     response.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    // A watch may wait long for its first event; the client needs the headers now.
+    response.flushHeaders();
     const stream: Stream = { request, response };
     const since = request.resourceVersion ?? 0;
     if (since === 0) {
