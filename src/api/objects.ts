@@ -77,7 +77,8 @@ export class ObjectApi {
         case 'CONFLICT':
           throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${describe(target.def, name)}: the object has been modified; please apply your changes to the latest version and try again`, details);
         case 'INVALID_OBJECT':
-          throw new ApiError(422, 'Invalid', `${target.def.kind} "${name}" is invalid: ${formatCauses(error.causes) || error.message}`, { ...details, causes: [...error.causes] });
+          // kubectl words Invalid errors from details.kind, which is the Kind here.
+          throw new ApiError(422, 'Invalid', `${target.def.kind} "${name}" is invalid: ${formatCauses(error.causes) || error.message}`, { ...details, kind: target.def.kind, causes: [...error.causes] });
         default:
           throw error;
       }

@@ -218,6 +218,9 @@ export class ObjectStore {
       next.metadata.creationTimestamp = previous?.metadata.creationTimestamp ?? now;
       const generation = previous?.metadata.generation ?? 0;
       next.metadata.generation = !previous ? 1 : specOf(previous) === specOf(next) ? generation : generation + 1;
+      // A write that changes nothing is no change: same resourceVersion, no event (as the API server does).
+      next.metadata.resourceVersion = previous?.metadata.resourceVersion;
+      if (previous && JSON.stringify(previous) === JSON.stringify(next)) continue;
       next.metadata.resourceVersion = String(++this.resourceVersion);
       if (previous?.kind === 'Service') this.releaseClusterIps(previous);
       if (next.kind === 'Service') for (const ip of next.spec.clusterIPs ?? []) if (ip !== 'None') this.clusterIps.set(ip, key);
