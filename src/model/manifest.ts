@@ -88,6 +88,30 @@ function describe(raw: unknown): { kind: string; name: string } {
   };
 }
 
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+function sortedJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedJson);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortedJson((value as Record<string, unknown>)[key])]));
+  }
+  return value;
+}
+
+/**
+ * The annotation `kubectl apply` leaves on what it creates: the manifest as
+ * written, namespace filled in, keys sorted, newline-terminated. With it, a
+ * later `kubectl apply` of the same files diffs against what was loaded.
+ */
+export function lastAppliedConfiguration(raw: Record<string, unknown>, namespace: string | undefined): string {
+  const metadata = { ...((raw.metadata ?? {}) as Record<string, unknown>) };
+  const annotations = { ...((metadata.annotations ?? {}) as Record<string, string>) };
+  delete annotations[LAST_APPLIED_ANNOTATION];
+  metadata.annotations = annotations;
+  if (namespace !== undefined) metadata.namespace = namespace;
+  return `${JSON.stringify(sortedJson({ ...raw, metadata }))}\n`;
+}
+
 export function formatCauses(causes: readonly FieldCause[]): string {
   return causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join('; ');
 }
@@ -106,7 +130,12 @@ export function validateDocuments(documents: readonly RawDocument[]): LoadedMani
     }
     const result = validateObject(raw);
     if (result.object) {
-      objects.push({ source, object: result.object });
+      const object = result.object;
+      object.metadata.annotations = {
+        ...(object.metadata.annotations ?? {}),
+        [LAST_APPLIED_ANNOTATION]: lastAppliedConfiguration(raw as Record<string, unknown>, object.metadata.namespace),
+      };
+      objects.push({ source, object });
       continue;
     }
     problems.push(`${source} (${kind} "${name}"): ${formatCauses(result.causes)}`);

@@ -190,3 +190,54 @@ describe.runIf(hasKubectl)('watch', () => {
     expect(watched).toMatch(/DELETED\s+kubia-1/);
   });
 });
+
+describe.runIf(hasKubectl)('kubectl details', () => {
+  let cluster: StartedCluster;
+  let kubectl: (...args: string[]) => Promise<string>;
+  beforeAll(async () => {
+    cluster = await startCluster({ manifests: [KUBIA_EXAMPLE] });
+    kubectl = kubectlFor(cluster.api.url);
+  });
+  afterAll(() => cluster.close());
+
+  it('manifests served with -f look kubectl-applied: re-applying them changes nothing and warns nothing', async () => {
+    const { execFile } = await import('node:child_process');
+    const result = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+      execFile('kubectl', ['--server', cluster.api.url, '--cache-dir', mkdtempSync(join(tmpdir(), 'hdns-kc-')), 'apply', '-f', KUBIA_EXAMPLE], (error, stdout, stderr) =>
+        error ? reject(error) : resolve({ stdout, stderr }),
+      ),
+    );
+    expect(result.stdout).toBe('service/kubia unchanged\nstatefulset.apps/kubia unchanged\n');
+    expect(result.stderr).toBe('');
+  });
+
+  it('an invalid apply is refused with the cluster wording and changes nothing', async () => {
+    const before = JSON.stringify(cluster.store.all());
+    const file = join(mkdtempSync(join(tmpdir(), 'hdns-bad-')), 'sts.yaml');
+    const { writeFileSync, readFileSync } = await import('node:fs');
+    writeFileSync(file, readFileSync(join(KUBIA_EXAMPLE, 'kubia-statefulset.yaml'), 'utf8').replace('replicas: 2', 'replicas: -1'));
+    await expect(kubectl('apply', '-f', file)).rejects.toMatchObject({
+      stderr: expect.stringContaining('The StatefulSet "kubia" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0'),
+    });
+    expect(JSON.stringify(cluster.store.all())).toBe(before);
+  });
+
+  it('scale with preconditions, patches that change nothing, sorting across namespaces', async () => {
+    expect(await kubectl('scale', 'sts', 'kubia', '--current-replicas=2', '--replicas=3')).toContain('scaled');
+    const patch = ['patch', 'pod', 'kubia-2', '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Running"}}'];
+    expect(await kubectl(...patch)).toBe('pod/kubia-2 patched (no change)\n');
+    expect(await kubectl('get', 'pods', '-A', '--sort-by=.status.podIP')).toMatch(/^NAMESPACE\s+NAME[\s\S]*default\s+kubia-0[\s\S]*kubia-1[\s\S]*kubia-2/);
+  });
+
+  it('/metrics counts DNS queries, objects and events', async () => {
+    await cluster.resolver().resolveSrv(KUBIA);
+    await cluster.resolver().resolve4(`nope.${KUBIA}`).catch(() => undefined);
+    const text = await (await fetch(`${cluster.api.url}/metrics`)).text();
+    expect(text).toMatch(/headless_dns_dns_queries_total\{transport="udp",qtype="SRV",rcode="NOERROR"\} [1-9]/);
+    expect(text).toMatch(/headless_dns_dns_queries_total\{transport="udp",qtype="A",rcode="NXDOMAIN"\} [1-9]/);
+    expect(text).toMatch(/headless_dns_dns_answer_seconds_count [1-9]/);
+    expect(text).toContain('headless_dns_objects{kind="Pod"} 3');
+    expect(text).toMatch(/headless_dns_store_events_total\{kind="Pod",type="ADDED"\} [1-9]/);
+    expect(await (await fetch(`${cluster.api.url}/readyz`)).text()).toBe('ok');
+  });
+});
