@@ -2,6 +2,7 @@
 // Status when they do not parse, nest too deep, or carry prototype keys.
 
 import { parse as parseYaml } from 'yaml';
+import { decodeProtobufBody } from './protobuf.js';
 import { ApiError } from './status.js';
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
@@ -44,8 +45,9 @@ function check(value: unknown, depth: number): void {
 /** Parses a request body: JSON for JSON media types, YAML (a superset) for the rest. */
 export function parseBody(raw: Buffer | undefined, contentType: string | undefined): unknown {
   if (!raw || raw.length === 0) throw ApiError.of('BadRequest', 'the request body is empty');
-  const text = raw.toString('utf8');
   const type = mediaType(contentType);
+  if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobufBody(raw);
+  const text = raw.toString('utf8');
   let value: unknown;
   try {
     if (type.endsWith('json') || type === '') value = JSON.parse(text);

@@ -229,6 +229,20 @@ describe.runIf(hasKubectl)('kubectl details', () => {
     expect(await kubectl('get', 'pods', '-A', '--sort-by=.status.podIP')).toMatch(/^NAMESPACE\s+NAME[\s\S]*default\s+kubia-0[\s\S]*kubia-1[\s\S]*kubia-2/);
   });
 
+  it('imperative commands: create namespace (protobuf), run, expose, label, delete namespace', async () => {
+    expect(await kubectl('create', 'namespace', 'shop')).toBe('namespace/shop created\n');
+    await kubectl('label', 'namespace', 'shop', 'team=a');
+    expect(await kubectl('get', 'ns', '--show-labels')).toMatch(/shop\s+Active\s+\d+s\s+team=a/);
+    await kubectl('-n', 'shop', 'run', 'web', '--image=nginx', '--port=80');
+    await kubectl('-n', 'shop', 'expose', 'pod', 'web', '--port=80', '--name=web');
+    expect(await cluster.resolver().resolveSrv('web.shop.svc.cluster.local')).toEqual([{ name: 'web.shop.svc.cluster.local', port: 80, priority: 0, weight: 100 }]);
+    const podIp = cluster.store.get('Pod', 'shop', 'web')!.status!.podIP!;
+    expect(await cluster.resolver().resolve4(`${podIp.replaceAll('.', '-')}.web.shop.svc.cluster.local`)).toEqual([podIp]);
+    await expect(kubectl('create', 'service', 'clusterip', 'x', '--tcp=80')).rejects.toMatchObject({ stderr: expect.stringContaining('protobuf bodies are read for Namespaces only') });
+    await kubectl('delete', 'namespace', 'shop');
+    await expect(cluster.resolver().resolve4('web.shop.svc.cluster.local')).rejects.toMatchObject({ code: 'ENOTFOUND' });
+  });
+
   it('/metrics counts DNS queries, objects and events', async () => {
     await cluster.resolver().resolveSrv(KUBIA);
     await cluster.resolver().resolve4(`nope.${KUBIA}`).catch(() => undefined);
