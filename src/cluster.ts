@@ -13,7 +13,13 @@ import { Responder } from './dns/responder.js';
 import { DnsTransport } from './dns/transport.js';
 import { HeadlessDnsError } from './errors.js';
 import { type LoadedManifests, loadManifests } from './model/manifest.js';
-import type { KubeObject } from './model/types.js';
+import { isPodReady, isTerminating, controllerOf } from './model/pods.js';
+import type { Kind, KubeObject, Pod, StatefulSet } from './model/types.js';
+import { parseLabelSelector } from './api/selectors.js';
+import { type ClusterRoute, lookupVia, routeNodeDns } from './node-dns/patch.js';
+import { registryAddresses } from './node-dns/registry.js';
+import { isSubdomain } from './records/names.js';
+import type { StoreEventType } from './store/store.js';
 import { type ClusterOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { RecordIndex } from './records/index.js';
 import { ObjectStore } from './store/store.js';
@@ -37,11 +43,45 @@ export interface StartedCluster {
   readonly skipped: LoadedManifests['skipped'];
   /** Creates or updates objects, all or nothing; controllers have run when it returns. */
   apply(objects: readonly KubeObject[]): KubeObject[];
+  get<K extends Kind>(kind: K, name: string, namespace?: string): Extract<KubeObject, { kind: K }> | undefined;
+  list<K extends Kind>(kind: K, options?: { namespace?: string; labelSelector?: string }): Extract<KubeObject, { kind: K }>[];
+  /** Sets a StatefulSet's replicas (namespace default: `default`); members come and go before it returns. */
+  scale(statefulSet: string, replicas: number, namespace?: string): StatefulSet;
+  /** Makes a pod Ready or not, as its readiness probe would. */
+  setReady(pod: string, ready: boolean, namespace?: string): Pod;
+  /** Deletes a pod; a StatefulSet brings a member back under the same name with a new IP. */
+  deletePod(pod: string, options?: { namespace?: string; gracePeriodSeconds?: number }): Pod;
+  /** Every store event (ADDED, MODIFIED, DELETED), in order; returns the unsubscribe function. */
+  onEvent(listener: (event: ClusterEvent) => void): () => void;
+  /** Resolves once the predicate holds (checked now and after every change); rejects after timeoutMs (default 5000). */
+  waitFor(predicate: (cluster: StartedCluster) => boolean | Promise<boolean>, options?: { timeoutMs?: number }): Promise<void>;
+  /** Resolves once a StatefulSet has this many Ready members. */
+  waitForReadyMembers(statefulSet: string, count: number, options?: { namespace?: string; timeoutMs?: number }): Promise<void>;
+  /** Ready, not terminating members of a StatefulSet, by name. */
+  readyMembers(statefulSet: string, namespace?: string): string[];
+  /** Empties the registry: every object but the default and kube-system namespaces. */
+  reset(): void;
   /** A node:dns promises Resolver that asks this cluster. */
   resolver(options?: { timeout?: number; tries?: number }): dnsPromises.Resolver;
+  /**
+   * A drop-in `lookup` for net, http and undici: cluster names from the registry,
+   * every other name from the OS. `http.get(url, { lookup: cluster.lookup })`.
+   */
+  readonly lookup: typeof import('node:dns').lookup;
+  /**
+   * Routes this cluster's zone through the registry for the whole process
+   * (dns.lookup, dns.resolve*, and so global fetch) until the returned function
+   * is called or the cluster closes.
+   */
+  routeProcessDns(): () => void;
   /** Stops both servers and closes every connection and watch; safe to call twice. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface ClusterEvent {
+  type: StoreEventType;
+  object: KubeObject;
 }
 
 export function formatHostPort(address: Address): string {
@@ -141,10 +181,44 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
   if (options.kubeconfig) writeFileSync(options.kubeconfig, kubeconfigFor(api.url, options.token), { mode: 0o600 });
   const dnsServer = formatHostPort(dns);
 
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => (closing ??= stopAll());
+  const resolver = ({ timeout = 2000, tries = 1 } = {}): dnsPromises.Resolver => {
+    const made = new dnsPromises.Resolver({ timeout, tries });
+    made.setServers([dnsServer]);
+    return made;
+  };
+  const zone = options.zone.replace(/\.$/, '');
+  const route: ClusterRoute = {
+    owns: (hostname) => isSubdomain(zone, hostname),
+    addresses: async (hostname, families) => registryAddresses(index, hostname, families),
+    resolver: () => resolver(),
+  };
+  const unroutes = new Set<() => void>();
+  const waiters = new Set<() => void>();
 
-  return {
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      for (const unroute of unroutes) unroute();
+      for (const stop of waiters) stop();
+      await stopAll();
+    })());
+
+  const mustGet = <K extends Kind>(kind: K, name: string, namespace: string): Extract<KubeObject, { kind: K }> => {
+    const object = store.get(kind, namespace, name);
+    if (!object) throw new HeadlessDnsError('NOT_FOUND', `${kind} "${namespace}/${name}" not found`);
+    return object;
+  };
+  const readyMembers = (statefulSet: string, namespace = 'default'): string[] => {
+    const set = store.get('StatefulSet', namespace, statefulSet);
+    if (!set) return [];
+    return store
+      .list('Pod', namespace)
+      .filter((pod) => controllerOf(pod)?.uid === set.metadata.uid && isPodReady(pod) && !isTerminating(pod))
+      .map((pod) => pod.metadata.name)
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  };
+
+  const handle: StartedCluster = {
     dns,
     dnsServer,
     api,
@@ -153,14 +227,87 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
     index,
     skipped: loaded.skipped,
     apply: (objects) => store.apply(objects),
-    resolver: ({ timeout = 2000, tries = 1 } = {}) => {
-      const resolver = new dnsPromises.Resolver({ timeout, tries });
-      resolver.setServers([dnsServer]);
-      return resolver;
+    get: (kind, name, namespace = 'default') => store.get(kind, namespace, name),
+    list: (kind, { namespace, labelSelector } = {}) => store.list(kind, namespace).filter(parseLabelSelector(labelSelector)),
+    scale: (statefulSet, replicas, namespace = 'default') => {
+      const set = mustGet('StatefulSet', statefulSet, namespace);
+      store.apply([{ ...set, spec: { ...set.spec, replicas } }]);
+      return mustGet('StatefulSet', statefulSet, namespace);
+    },
+    setReady: (podName, ready, namespace = 'default') => {
+      const pod = mustGet('Pod', podName, namespace);
+      const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const status = ready ? 'True' : 'False';
+      const conditions = [...(pod.status?.conditions ?? [])].filter((c) => c.type !== 'Ready' && c.type !== 'ContainersReady');
+      conditions.push({ type: 'Ready', status, lastTransitionTime: at }, { type: 'ContainersReady', status, lastTransitionTime: at });
+      const containerStatuses = ((pod.status?.containerStatuses ?? []) as Record<string, unknown>[]).map((c) => ({ ...c, ready }));
+      store.apply([{ ...pod, status: { ...pod.status, conditions, containerStatuses } }]);
+      return mustGet('Pod', podName, namespace);
+    },
+    deletePod: (podName, { namespace = 'default', gracePeriodSeconds } = {}) =>
+      controllers.terminator.delete(mustGet('Pod', podName, namespace), gracePeriodSeconds),
+    onEvent: (listener) => store.subscribe((events) => events.forEach((e) => listener({ type: e.type, object: e.object }))),
+    waitFor: (predicate, { timeoutMs = 5000 } = {}) =>
+      new Promise<void>((resolve, reject) => {
+        let settled = false;
+        let checking = false;
+        let again = false;
+        const finish = (error?: Error): void => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          unsubscribe();
+          waiters.delete(stop);
+          if (error) reject(error);
+          else resolve();
+        };
+        const stop = (): void => finish(new Error('the cluster closed while waiting'));
+        const check = async (): Promise<void> => {
+          if (checking) {
+            again = true;
+            return;
+          }
+          checking = true;
+          try {
+            do {
+              again = false;
+              if (await predicate(handle)) return finish();
+            } while (again && !settled);
+          } catch (error) {
+            finish(error as Error);
+          } finally {
+            checking = false;
+          }
+        };
+        const timer = setTimeout(() => finish(new Error(`waitFor: not true after ${timeoutMs} ms`)), timeoutMs);
+        const unsubscribe = store.subscribe(() => void check());
+        waiters.add(stop);
+        void check();
+      }),
+    waitForReadyMembers: (statefulSet, count, { namespace = 'default', timeoutMs } = {}) =>
+      handle.waitFor(() => readyMembers(statefulSet, namespace).length >= count, timeoutMs !== undefined ? { timeoutMs } : {}),
+    readyMembers,
+    reset: () => {
+      const doomed = store.all().filter((o) => (o.kind === 'Namespace' ? !['default', 'kube-system'].includes(o.metadata.name) : ['default', 'kube-system'].includes(o.metadata.namespace ?? '')));
+      // Pods last: their StatefulSets are gone by then, so nothing brings them back.
+      const order = (o: KubeObject): number => (o.kind === 'Pod' ? 1 : 0);
+      store.commit(doomed.sort((a, b) => order(a) - order(b)).map((o) => ({ op: 'delete' as const, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name })));
+    },
+    resolver,
+    lookup: lookupVia(route),
+    routeProcessDns: () => {
+      const unroute = routeNodeDns(route);
+      const remove = (): void => {
+        unroute();
+        unroutes.delete(remove);
+      };
+      unroutes.add(remove);
+      return remove;
     },
     close,
     [Symbol.asyncDispose]: close,
   };
+  return handle;
 }
 
 export { HeadlessDnsError };

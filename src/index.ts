@@ -1,6 +1,7 @@
 // Public entry point of the headless-dns package.
 
-export { type Address, type StartedCluster, formatHostPort, startCluster } from './cluster.js';
+export { type Address, type ClusterEvent, type StartedCluster, formatHostPort, kubeconfigFor, startCluster } from './cluster.js';
+export type { ClusterRoute, LookupAddress } from './node-dns/patch.js';
 export { type ClusterOptions, DEFAULTS } from './options.js';
 export { ERROR_CODES, type ErrorCode, type FieldCause, HeadlessDnsError, isHeadlessDnsError } from './errors.js';
 export type {

@@ -18,7 +18,8 @@ const ALLOWED: Record<string, string[]> = {
   dns: ['errors', 'model', 'records'],
   api: ['errors', 'model', 'store'],
   options: ['errors', 'model', 'store', 'records', 'dns'],
-  cluster: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options'],
+  'node-dns': ['errors', 'model', 'records', 'dns'],
+  cluster: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'node-dns'],
   cli: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'cluster'],
   index: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'cluster'],
 };
