@@ -132,7 +132,9 @@ describe('lookup', () => {
     } finally {
       unroute();
     }
-    await expect(fetch(`http://web.default.svc.cluster.local:${port}/`)).rejects.toThrow();
+    // (fetch would reuse its pooled connection; the lookup itself is what stops.)
+    const { promises } = await import('node:dns');
+    await expect(promises.lookup('web.default.svc.cluster.local')).rejects.toMatchObject({ code: 'ENOTFOUND' });
   });
 
   it('fixture helpers: scale, setReady, deletePod, events, waitFor, reset', async () => {

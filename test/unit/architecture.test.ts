@@ -21,7 +21,7 @@ const ALLOWED: Record<string, string[]> = {
   'node-dns': ['errors', 'model', 'records', 'dns'],
   cluster: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'node-dns'],
   cli: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'cluster'],
-  index: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'cluster'],
+  index: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'cluster', 'node-dns'],
 };
 
 function files(dir: string): string[] {
