@@ -13,6 +13,7 @@ const GROUP_VERSIONS: Record<string, ResourceDef['group']> = {
   'api/v1': '',
   'apis/apps/v1': 'apps',
   'apis/discovery.k8s.io/v1': 'discovery.k8s.io',
+  'apis/coordination.k8s.io/v1': 'coordination.k8s.io',
 
 };
 

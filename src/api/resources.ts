@@ -6,7 +6,7 @@ export interface ResourceDef {
   kind: Kind;
   plural: string;
   singular: string;
-  group: '' | 'apps' | 'discovery.k8s.io';
+  group: '' | 'apps' | 'discovery.k8s.io' | 'coordination.k8s.io';
   version: 'v1';
   namespaced: boolean;
   shortNames: string[];
@@ -19,6 +19,7 @@ export const RESOURCES: readonly ResourceDef[] = [
   { kind: 'Pod', plural: 'pods', singular: 'pod', group: '', version: 'v1', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['status'] },
   { kind: 'Service', plural: 'services', singular: 'service', group: '', version: 'v1', namespaced: true, shortNames: ['svc'], categories: ['all'], subresources: ['status'] },
   { kind: 'StatefulSet', plural: 'statefulsets', singular: 'statefulset', group: 'apps', version: 'v1', namespaced: true, shortNames: ['sts'], categories: ['all'], subresources: ['status', 'scale'] },
+  { kind: 'Lease', plural: 'leases', singular: 'lease', group: 'coordination.k8s.io', version: 'v1', namespaced: true, shortNames: [], categories: [], subresources: [] },
   { kind: 'EndpointSlice', plural: 'endpointslices', singular: 'endpointslice', group: 'discovery.k8s.io', version: 'v1', namespaced: true, shortNames: [], categories: [], subresources: [] },
 ];
 

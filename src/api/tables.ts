@@ -98,6 +98,10 @@ const PRINTERS: Record<KubeObject['kind'], Printer> = {
       return [o.metadata.name, o.addressType, ports, endpoints, age(o, now)];
     },
   },
+  Lease: {
+    columns: [NAME, col('Holder'), AGE],
+    cells: (o, now) => [o.metadata.name, (o.kind === 'Lease' && o.spec?.holderIdentity) || '<none>', age(o, now)],
+  },
   Namespace: {
     columns: [NAME, col('Status'), AGE],
     cells: (o, now) => [o.metadata.name, (o.kind === 'Namespace' && o.status?.phase) || 'Active', age(o, now)],

@@ -7,6 +7,7 @@ import { nowTimestamp, runningConditions } from '../model/pods.js';
 import type { Pod } from '../model/types.js';
 import { AddressAllocator, type Cidr } from '../store/allocator.js';
 import type { ObjectStore } from '../store/store.js';
+import { LOCAL_PROCESS_ANNOTATION } from './leases.js';
 
 /** A pod (or a StatefulSet, for its pods) with this annotation set to "true" starts unready. */
 export const START_UNREADY_ANNOTATION = 'headless-dns.io/start-unready';
@@ -34,6 +35,8 @@ export class Kubelet {
   sync(namespace: string, name: string): void {
     const pod = this.store.get('Pod', namespace, name);
     if (!pod || pod.status?.podIP || pod.metadata.deletionTimestamp) return;
+    // A local process stands in for this pod: it reports its own address and readiness.
+    if (pod.metadata.annotations?.[LOCAL_PROCESS_ANNOTATION]) return;
     const phase = pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') return;
     let ip: string;

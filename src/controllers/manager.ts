@@ -9,6 +9,7 @@ import { SERVICE_NAME_LABEL } from '../model/types.js';
 import { EndpointSliceController, MANAGED_BY, MANAGED_BY_LABEL } from './endpointslice.js';
 import { controllerOf } from '../model/pods.js';
 import { Kubelet } from './kubelet.js';
+import { LeaseController } from './leases.js';
 import { StatefulSetController } from './statefulset.js';
 import { PodTerminator } from './terminator.js';
 
@@ -23,6 +24,7 @@ export interface ControllerOptions {
 export class ControllerManager {
   readonly terminator: PodTerminator;
   private readonly kubelet: Kubelet;
+  private readonly leases: LeaseController;
   private readonly statefulSets: StatefulSetController;
   private readonly endpointSlices: EndpointSliceController;
   private readonly unsubscribe: () => void;
@@ -35,6 +37,7 @@ export class ControllerManager {
     this.kubelet = new Kubelet(store, options.podCidr, options.startUnready);
     this.statefulSets = new StatefulSetController(store, { deletePod: (pod) => this.terminator.delete(pod) });
     this.endpointSlices = new EndpointSliceController(store);
+    this.leases = new LeaseController(store, options.log);
     this.unsubscribe = store.subscribe((events) => this.onEvents(events));
     // Objects that were there before the controllers started.
     for (const pod of store.list('Pod')) this.run(() => this.kubelet.sync(pod.metadata.namespace ?? 'default', pod.metadata.name));
@@ -45,6 +48,7 @@ export class ControllerManager {
   close(): void {
     this.unsubscribe();
     this.terminator.close();
+    this.leases.close();
   }
 
   /** A failing reconcile is logged, never thrown into the write that caused it. */
@@ -90,6 +94,9 @@ export class ControllerManager {
             const service = object.metadata.labels[SERVICE_NAME_LABEL];
             if (service) services.add(`${object.metadata.namespace ?? 'default'}/${service}`);
           }
+          break;
+        case 'Lease':
+          this.leases.watch(object, event.type === 'DELETED');
           break;
         case 'Namespace':
           break;

@@ -165,10 +165,23 @@ export interface StatefulSet extends KubeObjectBase {
   status?: Record<string, unknown>;
 }
 
-export type KubeObject = Namespace | Service | EndpointSlice | Pod | StatefulSet;
+/** coordination.k8s.io/v1 Lease: how a local process says it is still alive. */
+export interface Lease extends KubeObjectBase {
+  kind: 'Lease';
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+    [field: string]: unknown;
+  };
+}
+
+export type KubeObject = Namespace | Service | EndpointSlice | Pod | StatefulSet | Lease;
 export type Kind = KubeObject['kind'];
 
-export const KINDS: readonly Kind[] = ['Namespace', 'Service', 'EndpointSlice', 'Pod', 'StatefulSet'];
+export const KINDS: readonly Kind[] = ['Namespace', 'Service', 'EndpointSlice', 'Pod', 'StatefulSet', 'Lease'];
 
 /** apiVersion each kind is served under, as a cluster would. */
 export const API_VERSIONS: Record<Kind, string> = {
@@ -177,6 +190,7 @@ export const API_VERSIONS: Record<Kind, string> = {
   Pod: 'v1',
   EndpointSlice: 'discovery.k8s.io/v1',
   StatefulSet: 'apps/v1',
+  Lease: 'coordination.k8s.io/v1',
 };
 
 export function isNamespaced(kind: Kind): boolean {

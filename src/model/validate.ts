@@ -374,12 +374,28 @@ function checkNamespace(c: Causes, obj: Json): void {
   checkMetadata(c, obj, 'Namespace', dns1123LabelProblem);
 }
 
+function checkLease(c: Causes, obj: Json): void {
+  checkMetadata(c, obj, 'Lease', dns1123SubdomainProblem);
+  const spec = obj.spec;
+  if (spec === undefined || !c.type('spec', spec, 'object')) return;
+  const s = spec as Json;
+  if (s.holderIdentity !== undefined) c.type('spec.holderIdentity', s.holderIdentity, 'string');
+  if (s.leaseDurationSeconds !== undefined && (!Number.isInteger(s.leaseDurationSeconds) || (s.leaseDurationSeconds as number) <= 0)) {
+    c.invalid('spec.leaseDurationSeconds', s.leaseDurationSeconds, 'must be greater than 0');
+  }
+  for (const field of ['acquireTime', 'renewTime']) {
+    const value = s[field];
+    if (value !== undefined && (typeof value !== 'string' || Number.isNaN(Date.parse(value)))) c.invalid(`spec.${field}`, value, 'must be an RFC 3339 time');
+  }
+}
+
 const CHECKS: Record<Kind, (c: Causes, obj: Json) => void> = {
   Namespace: checkNamespace,
   Service: checkService,
   EndpointSlice: checkEndpointSlice,
   Pod: checkPod,
   StatefulSet: checkStatefulSet,
+  Lease: checkLease,
 };
 
 export { selectorMatches };
@@ -436,6 +452,7 @@ function applyDefaults(obj: KubeObject): KubeObject {
       for (const container of obj.spec.template.spec.containers) for (const port of container.ports ?? []) port.protocol ??= 'TCP';
       break;
     case 'Namespace':
+    case 'Lease':
       break;
   }
   return obj;

@@ -181,6 +181,7 @@ export class RecordIndex implements RecordSource {
         return this.config.pods === 'verified';
       }
       case 'StatefulSet':
+      case 'Lease':
         return false;
     }
   }

@@ -50,7 +50,7 @@ const service = (name: string, extra: Record<string, unknown> = {}) => ({
 describe('reads', () => {
   it('discovery lists the resources kubectl needs', async () => {
     expect((await call('GET', '/api')).body).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
-    expect((await call('GET', '/apis')).body!.groups.map((g: { name: string }) => g.name)).toEqual(['apps', 'discovery.k8s.io']);
+    expect((await call('GET', '/apis')).body!.groups.map((g: { name: string }) => g.name)).toEqual(['apps', 'coordination.k8s.io', 'discovery.k8s.io']);
     const apps = (await call('GET', '/apis/apps/v1')).body!;
     expect(apps.resources.map((r: { name: string }) => r.name)).toEqual(['statefulsets', 'statefulsets/status', 'statefulsets/scale']);
     expect(apps.resources[0]).toMatchObject({ kind: 'StatefulSet', namespaced: true, shortNames: ['sts'] });

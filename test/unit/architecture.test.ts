@@ -21,6 +21,8 @@ const ALLOWED: Record<string, string[]> = {
   'node-dns': ['errors', 'model', 'records', 'dns'],
   cluster: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'node-dns'],
   cli: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'cluster'],
+  register: ['records', 'node-dns'],
+  testing: ['errors', 'model', 'options', 'cluster'],
   index: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'cluster', 'node-dns'],
 };
 

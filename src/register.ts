@@ -1,0 +1,31 @@
+// `node --import headless-dns/register app.js`: names in the cluster zone are
+// resolved by a running headless-dns, every other name as before. Configured by
+// the environment, so an app needs no change:
+//   HEADLESS_DNS       host:port of the DNS server (default 127.0.0.1:1053)
+//   HEADLESS_DNS_ZONE  the cluster domain (default cluster.local)
+
+import { promises as dnsPromises } from 'node:dns';
+import { isSubdomain } from './records/names.js';
+import { type LookupAddress, routeNodeDns } from './node-dns/patch.js';
+
+const server = process.env.HEADLESS_DNS || '127.0.0.1:1053';
+const zone = (process.env.HEADLESS_DNS_ZONE || 'cluster.local').toLowerCase().replace(/\.$/, '');
+const resolver = new dnsPromises.Resolver({ timeout: 2000, tries: 2 });
+resolver.setServers([server]);
+
+async function family(hostname: string, which: 4 | 6): Promise<LookupAddress[]> {
+  try {
+    const addresses = which === 4 ? await resolver.resolve4(hostname) : await resolver.resolve6(hostname);
+    return addresses.map((address) => ({ address, family: which }));
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ENOTFOUND' || code === 'ENODATA') return [];
+    throw error;
+  }
+}
+
+routeNodeDns({
+  owns: (hostname) => isSubdomain(zone, hostname),
+  addresses: async (hostname, families) => (await Promise.all(families.map((f) => family(hostname, f)))).flat(),
+  resolver: () => resolver,
+});

@@ -1,0 +1,43 @@
+// `headless-dns/testing`: one cluster per test file, emptied before each test,
+// for any runner with before/after hooks (vitest, jest, node:test).
+//
+//   import { beforeAll, afterAll, beforeEach } from 'vitest';   // or node:test, or jest globals
+//   const cluster = useCluster({ beforeAll, afterAll, beforeEach }, { manifests: ['k8s/'] });
+//   it('finds peers', async () => { await cluster().resolver().resolveSrv(...) });
+
+import { type StartedCluster, startCluster } from './cluster.js';
+import type { ClusterOptions } from './options.js';
+import { loadManifests } from './model/manifest.js';
+
+type Hook = (fn: () => unknown, timeout?: number) => unknown;
+
+export interface Hooks {
+  beforeAll: Hook;
+  afterAll: Hook;
+  /** When given, the registry is reset before each test and the manifests applied again. */
+  beforeEach?: Hook;
+}
+
+/** Starts a cluster before the file's tests, closes it after; returns a getter for it. */
+export function useCluster(hooks: Hooks, options: ClusterOptions = {}): () => StartedCluster {
+  let cluster: StartedCluster | undefined;
+  hooks.beforeAll(async () => {
+    cluster = await startCluster({ ...options, manifests: [] });
+  });
+  hooks.afterAll(async () => {
+    await cluster?.close();
+  });
+  const objects = options.manifests?.length ? loadManifests(options.manifests).objects.map((m) => m.object) : [];
+  const fill = (): void => {
+    cluster!.reset();
+    if (objects.length) cluster!.apply(objects);
+  };
+  if (hooks.beforeEach) hooks.beforeEach(fill);
+  else hooks.beforeAll(fill);
+  return () => {
+    if (!cluster) throw new Error('useCluster: the cluster starts in beforeAll; use it inside tests or hooks');
+    return cluster;
+  };
+}
+
+export { startCluster, type StartedCluster };
