@@ -134,6 +134,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
     log: options.log,
   });
   let apiAddress: Address = { host: options.host, port: options.apiPort };
+  let dnsServerText = '';
   let openWatches = (): number => 0;
   const metrics = new Metrics(store, () => openWatches());
   const { app, watches } = buildApiApp({
@@ -142,6 +143,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
     metrics,
     packageVersion: packageVersion(),
     serverAddress: () => formatHostPort(apiAddress),
+    info: () => ({ dns: dnsServerText, zone: options.zone.replace(/\.$/, '') }),
     ...(options.token ? { token: options.token } : {}),
   });
   openWatches = () => watches.openStreams;
@@ -180,6 +182,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
   const api = { ...apiAddress, url: `http://${formatHostPort(apiAddress)}` };
   if (options.kubeconfig) writeFileSync(options.kubeconfig, kubeconfigFor(api.url, options.token), { mode: 0o600 });
   const dnsServer = formatHostPort(dns);
+  dnsServerText = dnsServer;
 
   const resolver = ({ timeout = 2000, tries = 1 } = {}): dnsPromises.Resolver => {
     const made = new dnsPromises.Resolver({ timeout, tries });

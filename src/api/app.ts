@@ -23,6 +23,8 @@ export interface ApiOptions {
   serverAddress: () => string;
   /** Bearer token required on every request but the health checks, when set. */
   token?: string;
+  /** What `headless-dns run` needs to know about this server: where DNS answers, and the zone. */
+  info?: () => { dns: string; zone: string };
 }
 
 export interface ApiApp {
@@ -110,6 +112,7 @@ export function buildApiApp(options: ApiOptions): ApiApp {
   for (const path of ['/healthz', '/readyz', '/livez']) app.get(path, async (_request, reply) => reply.type('text/plain').send('ok'));
   app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(options.metrics.render()));
   app.get('/version', async () => versionInfo(options.packageVersion));
+  app.get('/headless-dns/v1/info', async () => ({ version: options.packageVersion, ...(options.info?.() ?? {}) }));
   app.get('/api', async () => apiVersions(options.serverAddress()));
   app.get('/apis', async () => apiGroupList());
   app.get('/openapi/v3', async () => openApiV3Index());

@@ -3,12 +3,14 @@
 
 import { readFileSync } from 'node:fs';
 import { isHeadlessDnsError } from '../errors.js';
+import { run } from './run.js';
 import { serve } from './serve.js';
 
 const HELP = `Usage: headless-dns <command> [options]
 
 Commands:
   serve     answer cluster DNS for Kubernetes manifests (see: headless-dns serve --help)
+  run       run a local process as a StatefulSet member (see: headless-dns run --help)
 
 Options:
   -h, --help      show this help
@@ -36,6 +38,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   try {
     if (command === 'serve') return await serve(rest, io);
+    if (command === 'run') return await run(rest, io);
     io.stderr(`INVALID_OPTION: unknown command "${command}" (try: headless-dns --help)`);
     return 2;
   } catch (error) {
