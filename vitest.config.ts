@@ -5,6 +5,7 @@ export default defineConfig({
     reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { test: { name: 'examples', include: ['examples/**/*.test.ts'], testTimeout: 30_000 } },
       {
         test: {
           name: 'integration',
