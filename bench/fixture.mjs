@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// In-process fixture timings: startCluster() to ready, and close() with a TCP
+// client connected, as a test file would see them. Medians over many runs.
+//   npm run bench:fixture [-- --runs 50]
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { startCluster } from '../dist/index.js';
+
+const runsArg = process.argv.indexOf('--runs');
+const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 50;
+const kubia = fileURLToPath(new URL('../examples/kubia', import.meta.url));
+
+function stats(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { median: at(0.5), p90: at(0.9), min: sorted[0], max: sorted[sorted.length - 1] };
+}
+
+const scenarios = {
+  'empty cluster': {},
+  'kubia example (manifests, StatefulSet makes 2 pods)': { manifests: [kubia] },
+};
+
+// Warm up module loading and JIT once, as the first test of a file pays that anyway.
+await (await startCluster({ manifests: [kubia] })).close();
+
+const rows = [];
+for (const [name, options] of Object.entries(scenarios)) {
+  const start = [];
+  const close = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const cluster = await startCluster(options);
+    start.push(performance.now() - t0);
+    const client = connect({ port: cluster.dns.port, host: '127.0.0.1' });
+    await new Promise((resolve) => client.on('connect', resolve));
+    const t1 = performance.now();
+    await cluster.close();
+    close.push(performance.now() - t1);
+    client.destroy();
+  }
+  rows.push({ name, start: stats(start), close: stats(close) });
+}
+
+const fmt = (n) => `${n.toFixed(2)} ms`;
+const lines = [
+  `# Fixture timings (${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${runs} runs each)`,
+  '',
+  '| scenario | start median | start p90 | close median (TCP client connected) | close p90 |',
+  '|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.name} | ${fmt(r.start.median)} | ${fmt(r.start.p90)} | ${fmt(r.close.median)} | ${fmt(r.close.p90)} |`),
+  '',
+  'Targets: start under 50 ms, close under 20 ms (medians).',
+];
+console.log(lines.join('\n'));
+const dir = fileURLToPath(new URL('./results/', import.meta.url));
+mkdirSync(dir, { recursive: true });
+writeFileSync(`${dir}fixture-${new Date().toISOString().slice(0, 10)}.md`, `${lines.join('\n')}\n`);
