@@ -101,6 +101,10 @@ describe('headless-dns serve', () => {
     [['serve', '--pod-cidr', '10.0.0.0'], /^INVALID_OPTION: --pod-cidr must be an address range/],
     [['serve', '--upstream', 'dns.example'], /^INVALID_OPTION: --upstream must be HOST:PORT/],
     [['launch'], /^INVALID_OPTION: unknown command "launch"/],
+    [['run', '--ordinal', '0', '--port', '80', '--', 'true'], /^INVALID_OPTION: run needs --sts NAME/],
+    [['run', '--sts', 'kubia', '--ordinal', 'x', '--port', '80', '--', 'true'], /^INVALID_OPTION: run needs --ordinal N/],
+    [['run', '--sts', 'kubia', '--ordinal', '0', '--port', '99999', '--', 'true'], /^INVALID_OPTION: --port must be \[NAME=\]PORT/],
+    [['run', '--sts', 'kubia', '--ordinal', '0', '--port', '80'], /^INVALID_OPTION: run needs a command after --/],
   ])('%j is refused with one line and exit code 2', async (args, message) => {
     const result = await run(args);
     expect(result.code).toBe(2);
@@ -117,6 +121,15 @@ describe('headless-dns serve', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain(`INVALID_OBJECT: ${file}: document 2 (Service "web"): spec.ports[0].port: Invalid value: 0`);
+  });
+
+  it('run --help documents it, and run against no server says so', async () => {
+    const help = await run(['run', '--help']);
+    expect(help.code).toBe(0);
+    for (const option of ['--sts', '--ordinal', '--port', '--ip', '--namespace', '--api', '--token', '--lease-seconds']) expect(help.stdout).toContain(option);
+    const nobody = await run(['run', '--api', 'http://127.0.0.1:9', '--sts', 'kubia', '--ordinal', '0', '--port', '80', '--', 'true']);
+    expect(nobody.code).toBe(1);
+    expect(nobody.stderr).toMatch(/^NOT_FOUND: no headless-dns API at http:\/\/127\.0\.0\.1:9/);
   });
 
   it('a missing manifest path is MANIFEST_NOT_FOUND', async () => {
