@@ -1,13 +1,15 @@
 // Prometheus text exposition: DNS queries by type and rcode, answer latency,
 // objects by kind, store events applied, open watches.
 
+import { RCODE_NAMES, typeName } from '../dns/constants.js';
 import { KINDS } from '../model/types.js';
 import type { ObjectStore } from '../store/store.js';
 
 export interface QueryObservation {
-  transport: string;
-  qtype: string;
-  rcode: string;
+  transport: 'udp' | 'tcp';
+  /** Type code, -1 when the reply had no question. */
+  qtype: number;
+  rcode: number;
   seconds: number;
 }
 
@@ -18,7 +20,8 @@ function escape(value: string): string {
 }
 
 export class Metrics {
-  private readonly queries = new Map<string, number>();
+  /** Counts by (transport, qtype, rcode) packed into one number: names are made when scraped. */
+  private readonly queries = new Map<number, number>();
   private readonly bucketCounts = new Array<number>(BUCKETS.length).fill(0);
   private latencySum = 0;
   private latencyCount = 0;
@@ -39,7 +42,7 @@ export class Metrics {
   }
 
   observeQuery(observation: QueryObservation): void {
-    const key = `${observation.transport}|${observation.qtype}|${observation.rcode}`;
+    const key = (observation.transport === 'tcp' ? 1 : 0) * 0x1000000 + (observation.qtype + 1) * 0x100 + observation.rcode;
     this.queries.set(key, (this.queries.get(key) ?? 0) + 1);
     this.latencySum += observation.seconds;
     this.latencyCount++;
@@ -50,9 +53,12 @@ export class Metrics {
     const lines: string[] = [];
     lines.push('# HELP headless_dns_dns_queries_total DNS queries answered, by transport, query type and response code.');
     lines.push('# TYPE headless_dns_dns_queries_total counter');
-    for (const [key, n] of [...this.queries].sort()) {
-      const [transport = '', qtype = '', rcode = ''] = key.split('|');
-      lines.push(`headless_dns_dns_queries_total{transport="${escape(transport)}",qtype="${escape(qtype)}",rcode="${escape(rcode)}"} ${n}`);
+    for (const [key, n] of [...this.queries].sort((a, b) => a[0] - b[0])) {
+      const transport = key >= 0x1000000 ? 'tcp' : 'udp';
+      const code = Math.floor((key % 0x1000000) / 0x100) - 1;
+      const qtype = code < 0 ? '-' : typeName(code);
+      const rcode = RCODE_NAMES[key % 0x100] ?? String(key % 0x100);
+      lines.push(`headless_dns_dns_queries_total{transport="${transport}",qtype="${escape(qtype)}",rcode="${escape(rcode)}"} ${n}`);
     }
     lines.push('# HELP headless_dns_dns_answer_seconds Time from a query arriving to its answer being ready.');
     lines.push('# TYPE headless_dns_dns_answer_seconds histogram');

@@ -31,8 +31,16 @@ export function encodeReply(name: string, result: Answer, truncated = false): Pr
   });
 }
 
+/** At most this many answers made on demand are kept until the next change. */
+const ON_DEMAND_LIMIT = 50_000;
+
 export class PreparedAnswers {
   private readonly byName = new Map<string, Map<number, PreparedAnswer>>();
+  /**
+   * Answers made when a query asked for them (negative answers, other types):
+   * they carry the SOA serial, so every change drops them all.
+   */
+  private onDemand = new Map<string, PreparedAnswer>();
   private readonly unsubscribe: () => void;
 
   constructor(private readonly source: RecordSource, feed: ChangeFeed) {
@@ -42,6 +50,7 @@ export class PreparedAnswers {
     }
     this.prepareFixedNames();
     this.unsubscribe = feed.onChange((change) => {
+      this.onDemand = new Map();
       this.prepareNames(change.names);
       this.prepareAddresses(change.addresses);
       this.prepareApex();
@@ -53,7 +62,13 @@ export class PreparedAnswers {
   }
 
   get(key: string, qtype: number): PreparedAnswer | undefined {
-    return this.byName.get(key)?.get(qtype);
+    return this.byName.get(key)?.get(qtype) ?? this.onDemand.get(`${qtype}:${key}`);
+  }
+
+  /** Keeps an answer made for a query, for the same question until the registry changes. */
+  remember(key: string, qtype: number, answer: PreparedAnswer): void {
+    if (this.onDemand.size >= ON_DEMAND_LIMIT) this.onDemand = new Map();
+    this.onDemand.set(`${qtype}:${key}`, answer);
   }
 
   /** How many (name, type) answers are prepared; for tests and metrics. */

@@ -27,8 +27,9 @@ export type Transport = 'udp' | 'tcp';
 /** What a query did, for logs and metrics. */
 export interface QueryRecord {
   transport: Transport;
-  qtype: string;
-  rcode: string;
+  /** The question's type code, or -1 for a reply without a question (FORMERR, NOTIMP). */
+  qtype: number;
+  rcode: number;
   /** From the query arriving to its reply being ready (upstream time included). */
   seconds: number;
 }
@@ -55,7 +56,7 @@ export class Responder {
     const done = (reply: Buffer | undefined): Buffer | undefined => {
       if (reply && reply.length >= 12) {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        observe({ transport, qtype: questionTypeName(reply), rcode: rcodeName(reply), seconds });
+        observe({ transport, qtype: questionType(reply), rcode: reply[3]! & 0xf, seconds });
       }
       return reply;
     };
@@ -93,7 +94,9 @@ export class Responder {
       return this.relay(msg, transport, upstream);
     }
     if (result.chase && upstream) return this.chase(msg, query, name, result, limit, upstream, transport);
-    return renderAnswer(msg, query, encodeReply(name, result)!, limit);
+    const prepared = encodeReply(name, result)!;
+    this.prepared.remember(query.key, query.qtype, prepared);
+    return renderAnswer(msg, query, prepared, limit);
   }
 
   private relay(msg: Buffer, transport: Transport, upstream: Upstream): Promise<Buffer> {
@@ -127,14 +130,9 @@ export class Responder {
 }
 
 /** The question type of a reply, read back from its question section. */
-function questionTypeName(reply: Buffer): string {
-  if (reply.readUInt16BE(4) === 0) return '-';
+function questionType(reply: Buffer): number {
+  if (reply.readUInt16BE(4) === 0) return -1;
   let offset = 12;
   while (offset < reply.length && reply[offset]! !== 0) offset += 1 + reply[offset]!;
-  return offset + 3 <= reply.length ? typeName(reply.readUInt16BE(offset + 1)) : '-';
-}
-
-function rcodeName(reply: Buffer): string {
-  const rcode = reply.readUInt16BE(2) & 0xf;
-  return Object.entries(RCODE).find(([, code]) => code === rcode)?.[0] ?? String(rcode);
+  return offset + 3 <= reply.length ? reply.readUInt16BE(offset + 1) : -1;
 }

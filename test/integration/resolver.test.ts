@@ -119,6 +119,18 @@ describe('the kubia example through real resolvers', () => {
     expect(member.answer).toEqual(['KuBiA-1.Kubia.DEFAULT.svc.Cluster.Local. 30 IN A 127.10.0.2']);
   });
 
+  it('an answer cached for a missing name never outlives the change that creates it', async () => {
+    const r = cluster.resolver();
+    for (let i = 0; i < 3; i++) await expect(r.resolve4('late.default.svc.cluster.local')).rejects.toMatchObject({ code: 'ENOTFOUND' });
+    await expect(r.resolveTxt('late.default.svc.cluster.local')).rejects.toMatchObject({ code: 'ENOTFOUND' });
+    const [service, slice] = headlessWithPods('late', 1);
+    cluster.apply([service, slice]);
+    expect(await r.resolve4('late.default.svc.cluster.local')).toEqual(['10.2.0.1']);
+    await expect(r.resolveTxt('late.default.svc.cluster.local')).rejects.toMatchObject({ code: 'ENODATA' });
+    cluster.store.delete('Service', 'default', 'late');
+    await expect(r.resolve4('late.default.svc.cluster.local')).rejects.toMatchObject({ code: 'ENOTFOUND' });
+  });
+
   it('a membership change is visible in the very next answer, and the SOA serial moves', async () => {
     const r = cluster.resolver();
     const before = (await r.resolveSoa('cluster.local')).serial;

@@ -16,7 +16,7 @@ const ALLOWED: Record<string, string[]> = {
   records: ['errors', 'model', 'store'],
   controllers: ['errors', 'model', 'store'],
   dns: ['errors', 'model', 'records'],
-  api: ['errors', 'model', 'store'],
+  api: ['errors', 'model', 'store', 'dns'],
   options: ['errors', 'model', 'store', 'records', 'dns'],
   'node-dns': ['errors', 'model', 'records', 'dns'],
   cluster: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'node-dns'],

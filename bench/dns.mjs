@@ -1,0 +1,334 @@
+#!/usr/bin/env node
+// DNS benchmark: headless-dns against dnsmasq (serving the same records,
+// generated from our registry) and against the ceiling of one Node process (a
+// dgram server answering a fixed precomputed reply), with dnsperf on loopback.
+// Servers are pinned to core 0, dnsperf to core 1. Never part of `npm test`.
+//   npm run bench [-- --seconds 10] [-- --scale]
+
+import { execFileSync, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdirSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const args = process.argv.slice(2);
+const SECONDS = Number(args[args.indexOf('--seconds') + 1] || 0) || 10;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLI = join(ROOT, 'dist/cli/main.js');
+const work = mkdtempSync(join(tmpdir(), 'hdns-bench-'));
+const children = [];
+const pin = cpus().length > 1;
+
+function need(binary, pkg) {
+  try {
+    execFileSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' });
+  } catch {
+    console.error(`installing ${pkg} (Debian) for ${binary}...`);
+    execFileSync('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${pkg}`], { stdio: 'inherit' });
+  }
+}
+
+function pinned(core, command, commandArgs, options = {}) {
+  const child = pin ? spawn('taskset', ['-c', String(core), command, ...commandArgs], options) : spawn(command, commandArgs, options);
+  children.push(child);
+  return child;
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function statefulSetYaml(name, replicas) {
+  return `apiVersion: v1
+kind: Service
+metadata: {name: ${name}}
+spec:
+  clusterIP: None
+  selector: {app: ${name}}
+  ports: [{name: http, port: 80, targetPort: http}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: ${name}}
+spec:
+  serviceName: ${name}
+  replicas: ${replicas}
+  podManagementPolicy: Parallel
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      containers: [{name: app, image: app, ports: [{name: http, containerPort: 8080}]}]
+`;
+}
+
+async function startHeadless(dir, extra = []) {
+  const started = performance.now();
+  const child = pinned(0, process.execPath, [CLI, 'serve', '-f', dir, '--dns-port', '0', '--api-port', '0', '--pod-cidr', '10.200.0.0/14', ...extra], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const ready = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = /ready dns=127\.0\.0\.1:(\d+) api=(\S+)/.exec(out);
+      if (match) resolve({ port: Number(match[1]), api: match[2] });
+    });
+    child.on('exit', (code) => reject(new Error(`headless-dns exited ${code}`)));
+  });
+  return { ...ready, child, loadSeconds: (performance.now() - started) / 1000 };
+}
+
+function rss(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+function queryPacket(name, type, id = 1) {
+  const types = { A: 1, SRV: 33, AAAA: 28 };
+  const labels = name.split('.').filter(Boolean);
+  const qname = Buffer.concat([...labels.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])), Buffer.from([0])]);
+  const out = Buffer.alloc(12 + qname.length + 4);
+  out.writeUInt16BE(id, 0);
+  out.writeUInt16BE(0x0100, 2);
+  out.writeUInt16BE(1, 4);
+  qname.copy(out, 12);
+  out.writeUInt16BE(types[type], 12 + qname.length);
+  out.writeUInt16BE(1, 12 + qname.length + 2);
+  return out;
+}
+
+function askUdp(port, name, type) {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error('timeout'));
+    }, 2000);
+    socket.on('message', (reply) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(reply);
+    });
+    socket.send(queryPacket(name, type), port, '127.0.0.1');
+  });
+}
+
+function askTcp(port, name, type) {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    let data = Buffer.alloc(0);
+    socket.on('connect', () => {
+      const q = queryPacket(name, type);
+      socket.write(Buffer.concat([Buffer.from([q.length >> 8, q.length & 255]), q]));
+    });
+    socket.on('data', (chunk) => {
+      data = Buffer.concat([data, chunk]);
+      if (data.length >= 2 && data.length >= 2 + data.readUInt16BE(0)) {
+        socket.destroy();
+        resolve(data.subarray(2, 2 + data.readUInt16BE(0)));
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
+/** Runs dnsperf; returns QPS, average and p99 latency (ms), lost queries and rcode counts. */
+function dnsperf(port, file, seconds, tcp) {
+  return new Promise((resolve) => {
+    const child = pinned(1, 'dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), '-v', ...(tcp ? ['-m', 'tcp'] : [])], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const latencies = [];
+    const rcodes = {};
+    let summary = '';
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line.startsWith('> ')) {
+        const parts = line.split(' ');
+        rcodes[parts[1]] = (rcodes[parts[1]] ?? 0) + 1;
+        latencies.push(Number(parts[parts.length - 1]));
+      } else summary += `${line}\n`;
+    });
+    child.on('exit', () => {
+      latencies.sort((a, b) => a - b);
+      const qps = Number(/Queries per second:\s+([\d.]+)/.exec(summary)?.[1] ?? 0);
+      const lost = Number(/Queries lost:\s+(\d+)/.exec(summary)?.[1] ?? 0);
+      const avg = latencies.reduce((s, v) => s + v, 0) / Math.max(1, latencies.length);
+      resolve({ qps, avgMs: avg * 1000, p99Ms: (latencies[Math.floor(latencies.length * 0.99)] ?? 0) * 1000, lost, rcodes });
+    });
+  });
+}
+
+async function startDnsmasq(records, port) {
+  const lines = [
+    `port=${port}`,
+    'listen-address=127.0.0.1',
+    'bind-interfaces',
+    'no-resolv',
+    'no-hosts',
+    'no-poll',
+    'local=/cluster.local/',
+    'user=root',
+    ...records.hosts.map(([name, ip]) => `host-record=${name},${ip}`),
+    ...records.srv.map(([owner, target, port2, weight]) => `srv-host=${owner},${target},${port2},0,${weight}`),
+  ];
+  const conf = join(work, `dnsmasq-${port}.conf`);
+  writeFileSync(conf, `${lines.join('\n')}\n`);
+  const child = pinned(0, 'dnsmasq', ['-k', `--conf-file=${conf}`], { stdio: 'ignore' });
+  for (let i = 0; i < 50; i++) {
+    try {
+      await askUdp(port, 'nope.cluster.local', 'A');
+      return child;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error('dnsmasq did not start');
+}
+
+async function startCeiling(reply, port) {
+  const file = join(work, `ceiling-${port}.bin`);
+  writeFileSync(file, reply);
+  const child = pinned(0, process.execPath, [join(ROOT, 'bench/ceiling.mjs'), file, String(port)], { stdio: 'ignore' });
+  for (let i = 0; i < 50; i++) {
+    try {
+      await askUdp(port, 'x', 'A');
+      return child;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error('ceiling server did not start');
+}
+
+async function api(base, method, path, body, type = 'application/merge-patch+json') {
+  const response = await fetch(`${base}${path}`, { method, headers: body ? { 'content-type': type } : {}, body: body ? JSON.stringify(body) : undefined });
+  return response.json();
+}
+
+async function main() {
+  need('dnsperf', 'dnsperf');
+  need('dnsmasq', 'dnsmasq-base');
+  if (pin) need('taskset', 'util-linux');
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+
+  const dir = join(work, 'k8s');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'kubia.yaml'), statefulSetYaml('kubia', 3));
+  writeFileSync(join(dir, 'big.yaml'), statefulSetYaml('big', 100));
+  const server = await startHeadless(dir);
+
+  // What our registry holds, for dnsmasq and for the query files.
+  const pods = (await api(server.api, 'GET', '/api/v1/namespaces/default/pods')).items;
+  const member = (pod) => `${pod.metadata.name}.${pod.spec.subdomain}.default.svc.cluster.local`;
+  const hosts = pods.map((pod) => [member(pod), pod.status.podIP]);
+  const srv = [];
+  for (const svc of ['kubia', 'big']) {
+    const members = pods.filter((p) => p.spec.subdomain === svc);
+    const weight = Math.floor(100 / members.length) || 1;
+    for (const owner of [`${svc}.default.svc.cluster.local`, `_http._tcp.${svc}.default.svc.cluster.local`]) {
+      for (const pod of members) srv.push([owner, member(pod), 8080, weight]);
+    }
+  }
+  const mixes = [
+    { id: 'a', title: '(a) pod A names', queries: pods.map((p) => `${member(p)} A`) },
+    { id: 'b', title: '(b) SRV of a 3-pod service (bare, _http._tcp)', queries: ['kubia.default.svc.cluster.local SRV', '_http._tcp.kubia.default.svc.cluster.local SRV'] },
+    { id: 'c', title: '(c) NXDOMAIN names', queries: Array.from({ length: 1000 }, (_, i) => `nope-${i}.default.svc.cluster.local A`) },
+    { id: 'd', title: '(d) SRV of a 100-pod service over TCP', queries: ['big.default.svc.cluster.local SRV'], tcp: true },
+  ];
+  for (const mix of mixes) {
+    mix.file = join(work, `queries-${mix.id}.txt`);
+    writeFileSync(mix.file, `${mix.queries.join('\n')}\n`);
+  }
+
+  const dnsmasqPort = await freePort();
+  await startDnsmasq({ hosts, srv }, dnsmasqPort);
+
+  const rows = [];
+  for (const mix of mixes) {
+    const [qname, qtype] = mix.queries[0].split(' ');
+    const reply = mix.tcp ? await askTcp(server.port, qname, qtype) : await askUdp(server.port, qname, qtype);
+    const ceilingPort = await freePort();
+    const ceiling = await startCeiling(reply, ceilingPort);
+    const results = {};
+    for (const [name, port] of [['headless-dns', server.port], ['dnsmasq', dnsmasqPort], ['node ceiling', ceilingPort]]) {
+      results[name] = await dnsperf(port, mix.file, SECONDS, mix.tcp);
+      process.stderr.write(`${mix.title} ${name}: ${results[name].qps.toFixed(0)} qps\n`);
+    }
+    ceiling.kill();
+    rows.push({ mix, results });
+  }
+
+  // Membership changes while a load runs: events/s through the API, and how soon DNS shows one.
+  const load = dnsperf(server.port, mixes[0].file, 6, false);
+  const started = performance.now();
+  let writes = 0;
+  while (performance.now() - started < 5000) {
+    await api(server.api, 'PATCH', '/api/v1/namespaces/default/pods/kubia-1/status', { status: { conditions: [{ type: 'Ready', status: writes % 2 ? 'True' : 'False' }] } });
+    writes++;
+  }
+  const eventsPerSecond = writes / ((performance.now() - started) / 1000);
+  await load;
+  const visible = [];
+  for (let i = 0; i < 200; i++) {
+    const replicas = i % 2 ? 3 : 4;
+    await api(server.api, 'PATCH', '/apis/apps/v1/namespaces/default/statefulsets/kubia/scale', { spec: { replicas } });
+    const t = performance.now();
+    const reply = await askUdp(server.port, 'kubia.default.svc.cluster.local', 'SRV');
+    if (reply.readUInt16BE(6) !== replicas) throw new Error('a scale event was not visible in the next answer');
+    visible.push(performance.now() - t);
+  }
+  visible.sort((a, b) => a - b);
+  const scaleToAnswer = visible[Math.floor(visible.length / 2)];
+  const scaleCall = [];
+  for (let i = 0; i < 100; i++) {
+    const t = performance.now();
+    await api(server.api, 'PATCH', '/apis/apps/v1/namespaces/default/statefulsets/kubia/scale', { spec: { replicas: i % 2 ? 3 : 4 } });
+    scaleCall.push(performance.now() - t);
+  }
+  scaleCall.sort((a, b) => a - b);
+  const serverRss = rss(server.child.pid);
+
+  const date = new Date().toISOString().slice(0, 10);
+  const f = (n, d = 0) => n.toFixed(d);
+  const lines = [
+    `# DNS benchmark (${date})`,
+    '',
+    `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}); servers on core 0, dnsperf on core 1; ${SECONDS} s per run; headless-dns RSS ${f(serverRss)} MB.`,
+    '',
+    '| mix | server | QPS | avg ms | p99 ms | lost | rcodes |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const { mix, results } of rows) {
+    for (const [name, r] of Object.entries(results)) {
+      lines.push(`| ${mix.title} | ${name} | ${f(r.qps)} | ${f(r.avgMs, 3)} | ${f(r.p99Ms, 3)} | ${r.lost} | ${Object.entries(r.rcodes).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
+    }
+  }
+  lines.push('', '| mix | headless-dns / node ceiling | headless-dns / dnsmasq |', '|---|---|---|');
+  for (const { mix, results } of rows) {
+    const h = results['headless-dns'].qps;
+    lines.push(`| ${mix.title} | ${f(h / results['node ceiling'].qps, 2)}× | ${f(h / results.dnsmasq.qps, 2)}× |`);
+  }
+  lines.push(
+    '',
+    '| membership changes | value |',
+    '|---|---|',
+    `| readiness flips through the API while mix (a) runs | ${f(eventsPerSecond)} events/s |`,
+    `| scale event: API call round trip (median) | ${f(scaleCall[Math.floor(scaleCall.length / 2)], 2)} ms |`,
+    `| scale event: API call returned → next DNS answer shows it (median) | ${f(scaleToAnswer, 2)} ms |`,
+  );
+  const text = lines.join('\n');
+  console.log(text);
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(join(ROOT, `bench/results/dns-${date}.md`), `${text}\n`);
+}
+
+try {
+  await main();
+} finally {
+  for (const child of children) child.kill('SIGKILL');
+}
