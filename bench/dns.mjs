@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
 const SECONDS = Number(args[args.indexOf('--seconds') + 1] || 0) || 10;
+const REPEATS = Number(args[args.indexOf('--repeats') + 1] || 0) || 3;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist/cli/main.js');
 const work = mkdtempSync(join(tmpdir(), 'hdns-bench-'));
@@ -248,20 +249,33 @@ async function main() {
   const dnsmasqPort = await freePort();
   await startDnsmasq({ hosts, srv }, dnsmasqPort);
 
-  const rows = [];
+  // Every (mix, server) runs REPEATS times, interleaved, and the median run is reported:
+  // this machine's neighbours make single runs swing by a third.
+  const ceilings = [];
   for (const mix of mixes) {
     const [qname, qtype] = mix.queries[0].split(' ');
     const reply = mix.tcp ? await askTcp(server.port, qname, qtype) : await askUdp(server.port, qname, qtype);
-    const ceilingPort = await freePort();
-    const ceiling = await startCeiling(reply, ceilingPort);
-    const results = {};
-    for (const [name, port] of [['headless-dns', server.port], ['dnsmasq', dnsmasqPort], ['node ceiling', ceilingPort]]) {
-      results[name] = await dnsperf(port, mix.file, SECONDS, mix.tcp);
-      process.stderr.write(`${mix.title} ${name}: ${results[name].qps.toFixed(0)} qps\n`);
-    }
-    ceiling.kill();
-    rows.push({ mix, results });
+    mix.ceilingPort = await freePort();
+    ceilings.push(await startCeiling(reply, mix.ceilingPort));
   }
+  const servers = (mix) => [['headless-dns', server.port], ['dnsmasq', dnsmasqPort], ['node ceiling', mix.ceilingPort]];
+  const runs = new Map();
+  for (let repeat = 0; repeat < REPEATS; repeat++) {
+    for (const mix of mixes) {
+      for (const [name, port] of servers(mix)) {
+        const result = await dnsperf(port, mix.file, SECONDS, mix.tcp);
+        const key = `${mix.id}|${name}`;
+        runs.set(key, [...(runs.get(key) ?? []), result]);
+        process.stderr.write(`run ${repeat + 1}/${REPEATS} ${mix.title} ${name}: ${result.qps.toFixed(0)} qps\n`);
+      }
+    }
+  }
+  for (const ceiling of ceilings) ceiling.kill();
+  const median = (list) => [...list].sort((a, b) => a.qps - b.qps)[Math.floor(list.length / 2)];
+  const rows = mixes.map((mix) => ({
+    mix,
+    results: Object.fromEntries(servers(mix).map(([name]) => [name, { ...median(runs.get(`${mix.id}|${name}`)), all: runs.get(`${mix.id}|${name}`).map((r) => r.qps) }])),
+  }));
 
   // Membership changes while a load runs: events/s through the API, and how soon DNS shows one.
   const load = dnsperf(server.port, mixes[0].file, 6, false);
@@ -298,14 +312,14 @@ async function main() {
   const lines = [
     `# DNS benchmark (${date})`,
     '',
-    `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}); servers on core 0, dnsperf on core 1; ${SECONDS} s per run; headless-dns RSS ${f(serverRss)} MB.`,
+    `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}); servers on core 0, dnsperf on core 1; ${SECONDS} s per run, ${REPEATS} runs each, interleaved; the median run is shown (all runs' QPS in the last column); headless-dns RSS ${f(serverRss)} MB.`,
     '',
-    '| mix | server | QPS | avg ms | p99 ms | lost | rcodes |',
-    '|---|---|---|---|---|---|---|',
+    '| mix | server | QPS (median) | avg ms | p99 ms | lost | rcodes | every run |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const { mix, results } of rows) {
     for (const [name, r] of Object.entries(results)) {
-      lines.push(`| ${mix.title} | ${name} | ${f(r.qps)} | ${f(r.avgMs, 3)} | ${f(r.p99Ms, 3)} | ${r.lost} | ${Object.entries(r.rcodes).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
+      lines.push(`| ${mix.title} | ${name} | ${f(r.qps)} | ${f(r.avgMs, 3)} | ${f(r.p99Ms, 3)} | ${r.lost} | ${Object.entries(r.rcodes).map(([k, v]) => `${k} ${v}`).join(', ')} | ${r.all.map((q) => f(q)).join(', ')} |`);
     }
   }
   lines.push('', '| mix | headless-dns / node ceiling | headless-dns / dnsmasq |', '|---|---|---|');
