@@ -24,10 +24,15 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
+const FORBIDDEN_TOKENS = new Set(['__proto__', 'constructor', 'prototype']);
+
 function pointer(path: string): string[] {
   if (path === '') return [];
   if (!path.startsWith('/')) throw ApiError.of('BadRequest', `invalid JSON pointer "${path}"`);
-  return path.slice(1).split('/').map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const tokens = path.slice(1).split('/').map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
+  // The same keys request bodies may not carry may not be reached through a path either.
+  if (tokens.some((t) => FORBIDDEN_TOKENS.has(t))) throw ApiError.of('BadRequest', `the JSON pointer "${path}" names a forbidden key`);
+  return tokens;
 }
 
 function parentOf(doc: Json, tokens: string[], path: string): { parent: JsonObject | Json[]; key: string } {

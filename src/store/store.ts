@@ -272,6 +272,17 @@ export class ObjectStore {
       ]);
     if (!spec.clusterIPs?.length && spec.clusterIP) spec.clusterIPs = [spec.clusterIP];
     if (!spec.clusterIP && spec.clusterIPs?.length) spec.clusterIP = spec.clusterIPs[0];
+    const keepsItsAddress = existing && existing.spec.type !== 'ExternalName' && spec.type !== 'ExternalName';
+    const before = existing?.spec.clusterIPs?.[0] ?? existing?.spec.clusterIP;
+    if (keepsItsAddress && before) {
+      // An update that leaves the cluster IP out keeps it; one that names another is refused.
+      if (!spec.clusterIPs?.length) {
+        spec.clusterIPs = [...(existing.spec.clusterIPs ?? [before])];
+        spec.clusterIP = before;
+      } else if (spec.clusterIPs[0] !== before) {
+        throw field('may not change once set (field is immutable)', spec.clusterIPs);
+      }
+    }
     if (!serviceNeedsClusterIp(service)) {
       if (spec.type === 'ExternalName') {
         delete spec.clusterIP;
@@ -280,10 +291,6 @@ export class ObjectStore {
       return;
     }
     const previousIps = existing && serviceNeedsClusterIp(existing) ? (existing.spec.clusterIPs ?? []) : [];
-    if (!spec.clusterIPs?.length && previousIps.length > 0) spec.clusterIPs = [...previousIps];
-    if (previousIps.length > 0 && spec.clusterIPs?.[0] !== previousIps[0]) {
-      throw field('field is immutable', spec.clusterIPs);
-    }
     if (!spec.clusterIPs?.length) {
       const families = (spec.ipFamilies ?? []).map((f) => (f === 'IPv6' ? 6 : 4));
       const dual = spec.ipFamilyPolicy === 'RequireDualStack' || spec.ipFamilyPolicy === 'PreferDualStack';
