@@ -22,6 +22,7 @@ import { isSubdomain } from './records/names.js';
 import type { StoreEventType } from './store/store.js';
 import { type ClusterOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { RecordIndex } from './records/index.js';
+import { StateJournal } from './store/journal.js';
 import { ObjectStore } from './store/store.js';
 
 export interface Address {
@@ -119,6 +120,25 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
   for (const skip of loaded.skipped) options.log(`${skip.source}: skipped ${skip.kind} "${skip.name}": headless-dns does not model this kind`);
 
   const store = new ObjectStore(options.serviceCidrs ? { serviceCidrs: options.serviceCidrs } : {});
+  let journal: StateJournal | undefined;
+  let restored = false;
+  if (options.state) {
+    let opened;
+    try {
+      opened = StateJournal.open(options.state);
+    } catch (error) {
+      if (error instanceof HeadlessDnsError) throw error;
+      throw new HeadlessDnsError('STATE_UNREADABLE', `${options.state}: ${(error as Error).message}`);
+    }
+    journal = opened.journal;
+    if (opened.state) {
+      store.restore(opened.state.objects, opened.state.resourceVersion);
+      restored = true;
+    }
+    else journal.compact(store.all(), Number(store.currentResourceVersion));
+    store.attachJournal(journal);
+    options.log(opened.state ? `state: restored ${opened.state.objects.length} objects from ${options.state}` : `state: keeping the store in ${options.state}`);
+  }
   const index = new RecordIndex(store, {
     zone: options.zone,
     ttl: options.ttl,
@@ -158,6 +178,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
 
   const stopAll = async (): Promise<void> => {
     await Promise.all([transport.close(), app.close()]);
+    journal?.close();
     controllers.close();
     metrics.close();
     prepared.close();
@@ -165,8 +186,12 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
   };
 
   let dns: Address;
+  // With a restored state the saved objects win: manifests only add what it lacks.
+  const manifestObjects = loaded.objects
+    .map((m) => m.object)
+    .filter((object) => !restored || !store.get(object.kind, object.metadata.namespace, object.metadata.name));
   try {
-    store.apply(loaded.objects.map((m) => m.object));
+    store.apply(manifestObjects);
     dns = await transport.listen(options.host, options.dnsPort);
     try {
       await app.listen({ host: options.host, port: options.apiPort });
@@ -215,8 +240,8 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
     const set = store.get('StatefulSet', namespace, statefulSet);
     if (!set) return [];
     return store
-      .list('Pod', namespace)
-      .filter((pod) => controllerOf(pod)?.uid === set.metadata.uid && isPodReady(pod) && !isTerminating(pod))
+      .listOwnedBy(set.metadata.uid ?? '')
+      .filter((o): o is Pod => o.kind === 'Pod' && controllerOf(o)?.uid === set.metadata.uid && isPodReady(o) && !isTerminating(o))
       .map((pod) => pod.metadata.name)
       .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   };

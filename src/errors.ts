@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   CONFLICT: { status: 409, reason: 'Conflict', summary: 'the update names a stale resourceVersion' },
   IP_EXHAUSTED: { status: 500, reason: 'InternalError', summary: 'no free address is left in the service or pod range' },
   LISTEN_FAILED: { status: 500, reason: 'InternalError', summary: 'a server could not bind its address and port' },
+  STATE_UNREADABLE: { status: 500, reason: 'InternalError', summary: 'the --state file is corrupt or cannot be read' },
 } as const satisfies Record<string, { status: number; reason: string; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -40,6 +40,8 @@ export interface ClusterOptions {
   podGraceSeconds?: number;
   /** Idle TCP connections are closed after this many milliseconds. Default 10000. */
   tcpIdleTimeoutMs?: number;
+  /** Keep the store in this file, so a restart serves the same names and pod IPs. Default: nothing is written. */
+  state?: string;
   /** Where log lines go. Default: nowhere (the CLI logs to stderr). */
   log?: (message: string) => void;
 }
@@ -61,6 +63,7 @@ export interface ResolvedOptions {
   readonly startUnready: boolean;
   readonly podGraceSeconds: number;
   readonly tcpIdleTimeoutMs: number;
+  readonly state?: string;
   readonly log: (message: string) => void;
 }
 
@@ -141,6 +144,7 @@ export function resolveOptions(input: ClusterOptions = {}, defaults: { dnsPort: 
     startUnready: input.startUnready ?? false,
     podGraceSeconds: grace,
     tcpIdleTimeoutMs: idle,
+    ...(input.state ? { state: input.state } : {}),
     log: input.log ?? (() => undefined),
   });
 }

@@ -244,7 +244,7 @@ export class ObjectApi {
   }
 
   private orphanPods(set: StatefulSet): void {
-    const owned = this.store.list('Pod', set.metadata.namespace).filter((p) => p.metadata.ownerReferences?.some((r) => r.uid === set.metadata.uid));
+    const owned = this.store.listOwnedBy(set.metadata.uid ?? '').filter((o): o is Pod => o.kind === 'Pod');
     if (owned.length === 0) return;
     this.store.apply(owned.map((pod) => ({ ...pod, metadata: { ...pod.metadata, ownerReferences: pod.metadata.ownerReferences!.filter((r) => r.uid !== set.metadata.uid) } })));
   }

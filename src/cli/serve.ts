@@ -43,6 +43,8 @@ Options:
                           status. Default: pods are Ready at once.
       --pod-grace-period S  seconds a deleted pod stays terminating when the delete
                           names no grace period. Default ${DEFAULTS.podGraceSeconds}.
+      --state FILE        keep the store in FILE (fsynced on every write), so a
+                          restart serves the same names and pod IPs. Default: none.
   -h, --help              show this help.
 `;
 
@@ -76,6 +78,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
         'pod-cidr': { type: 'string' },
         'start-unready': { type: 'boolean' },
         'pod-grace-period': { type: 'string' },
+        state: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -110,6 +113,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
       ...(v['pod-cidr'] !== undefined ? { podCidr: v['pod-cidr'] } : {}),
       ...(v['start-unready'] ? { startUnready: true } : {}),
       ...(grace !== undefined ? { podGraceSeconds: grace } : {}),
+      ...(v.state !== undefined ? { state: v.state } : {}),
     },
   };
 }

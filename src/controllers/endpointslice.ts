@@ -78,22 +78,21 @@ export class EndpointSliceController {
 
   /** Services in a namespace whose selector matches any of the given label sets. */
   servicesSelecting(namespace: string, ...labelSets: (Record<string, string> | undefined)[]): Service[] {
-    return this.store
-      .list('Service', namespace)
-      .filter((service) => labelSets.some((labels) => selectorMatchesLabels(service.spec.selector, labels)));
+    const found = new Map<string, Service>();
+    for (const labels of labelSets) {
+      if (labels) for (const service of this.store.servicesSelecting(namespace, labels)) found.set(service.metadata.name, service);
+    }
+    return [...found.values()];
   }
 
   private managedSlices(namespace: string, serviceName: string): EndpointSlice[] {
-    return this.store
-      .list('EndpointSlice', namespace)
-      .filter((s) => s.metadata.labels?.[SERVICE_NAME_LABEL] === serviceName && s.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY);
+    return this.store.listByLabels('EndpointSlice', namespace, { [SERVICE_NAME_LABEL]: serviceName, [MANAGED_BY_LABEL]: MANAGED_BY });
   }
 
   private desired(service: Service): Map<string, DesiredSlice[]> {
     const groups = new Map<string, DesiredSlice>();
     const pods = this.store
-      .list('Pod', service.metadata.namespace)
-      .filter((pod) => selectorMatchesLabels(service.spec.selector, pod.metadata.labels))
+      .listByLabels('Pod', service.metadata.namespace ?? 'default', service.spec.selector ?? {})
       .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name, 'en', { numeric: true }));
     for (const pod of pods) {
       if (isTerminal(pod)) continue;

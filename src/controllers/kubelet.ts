@@ -31,14 +31,28 @@ export class Kubelet {
     for (const ip of after?.status?.podIPs?.map((p) => p.ip) ?? (after?.status?.podIP ? [after.status.podIP] : [])) this.used.add(ip);
   }
 
-  /** Starts a pod that has no IP yet. */
+  /** Starts the pods among these that have no IP yet, in one write. */
+  syncAll(keys: Iterable<readonly [namespace: string, name: string]>): void {
+    const started: Pod[] = [];
+    for (const [namespace, name] of keys) {
+      const pod = this.started(namespace, name);
+      if (pod) started.push(pod);
+    }
+    if (started.length) this.store.apply(started, 'update');
+  }
+
   sync(namespace: string, name: string): void {
+    this.syncAll([[namespace, name]]);
+  }
+
+  /** The pod as kubelet would start it, or undefined when there is nothing to start. */
+  private started(namespace: string, name: string): Pod | undefined {
     const pod = this.store.get('Pod', namespace, name);
-    if (!pod || pod.status?.podIP || pod.metadata.deletionTimestamp) return;
+    if (!pod || pod.status?.podIP || pod.metadata.deletionTimestamp) return undefined;
     // A local process stands in for this pod: it reports its own address and readiness.
-    if (pod.metadata.annotations?.[LOCAL_PROCESS_ANNOTATION]) return;
+    if (pod.metadata.annotations?.[LOCAL_PROCESS_ANNOTATION]) return undefined;
     const phase = pod.status?.phase;
-    if (phase === 'Succeeded' || phase === 'Failed') return;
+    if (phase === 'Succeeded' || phase === 'Failed') return undefined;
     let ip: string;
     try {
       ip = this.ips.allocate();
@@ -49,7 +63,7 @@ export class Kubelet {
     this.used.add(ip);
     const ready = !(this.startUnready || pod.metadata.annotations?.[START_UNREADY_ANNOTATION] === 'true');
     const now = nowTimestamp();
-    const started: Pod = {
+    return {
       ...pod,
       spec: { ...pod.spec, nodeName: typeof pod.spec.nodeName === 'string' ? pod.spec.nodeName : 'headless-dns' },
       status: {
@@ -71,6 +85,5 @@ export class Kubelet {
         })),
       },
     };
-    this.store.apply([started], 'update');
   }
 }

@@ -40,7 +40,7 @@ export class ControllerManager {
     this.leases = new LeaseController(store, options.log);
     this.unsubscribe = store.subscribe((events) => this.onEvents(events));
     // Objects that were there before the controllers started.
-    for (const pod of store.list('Pod')) this.run(() => this.kubelet.sync(pod.metadata.namespace ?? 'default', pod.metadata.name));
+    this.run(() => this.kubelet.syncAll(store.list('Pod').map((pod) => [pod.metadata.namespace ?? 'default', pod.metadata.name] as const)));
     for (const set of store.list('StatefulSet')) this.run(() => this.statefulSets.reconcile(set.metadata.namespace ?? 'default', set.metadata.name));
     for (const service of store.list('Service')) this.run(() => this.endpointSlices.reconcile(service.metadata.namespace ?? 'default', service.metadata.name));
   }
@@ -102,9 +102,15 @@ export class ControllerManager {
           break;
       }
     }
-    for (const id of pods) {
-      const [namespace = 'default', name = ''] = id.split('/');
-      this.run(() => this.kubelet.sync(namespace, name));
+    if (pods.size) {
+      this.run(() =>
+        this.kubelet.syncAll(
+          [...pods].map((id) => {
+            const [namespace = 'default', name = ''] = id.split('/');
+            return [namespace, name] as const;
+          }),
+        ),
+      );
     }
     for (const [id, uid] of deletedSets) {
       const [namespace = 'default', name = ''] = id.split('/');

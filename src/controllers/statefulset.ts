@@ -35,7 +35,9 @@ export class StatefulSetController {
   /** The StatefulSet's pods: those it controls, by ordinal. */
   private podsOf(set: StatefulSet): Map<number, Pod> {
     const out = new Map<number, Pod>();
-    for (const pod of this.store.list('Pod', set.metadata.namespace)) {
+    for (const object of this.store.listOwnedBy(set.metadata.uid ?? '')) {
+      if (object.kind !== 'Pod') continue;
+      const pod = object;
       const owner = controllerOf(pod);
       if (owner?.kind !== 'StatefulSet' || owner.uid !== set.metadata.uid) continue;
       const ordinal = ordinalOf(set, pod);
@@ -46,7 +48,8 @@ export class StatefulSetController {
 
   /** A StatefulSet that is gone takes its pods with it (garbage collection of owned objects). */
   reconcileDeleted(namespace: string, name: string, uid: string | undefined): void {
-    for (const pod of this.store.list('Pod', namespace)) {
+    const candidates = uid ? this.store.listOwnedBy(uid).filter((o): o is Pod => o.kind === 'Pod') : this.store.list('Pod', namespace);
+    for (const pod of candidates) {
       const owner = controllerOf(pod);
       if (owner?.kind === 'StatefulSet' && owner.name === name && (!uid || owner.uid === uid) && !isTerminating(pod)) {
         this.options.deletePod(pod);
@@ -64,6 +67,7 @@ export class StatefulSetController {
     let pods = this.podsOf(set);
 
     // Scale up, and recreate members that are gone: ordinals in increasing order.
+    const missing: Pod[] = [];
     for (let ordinal = start; ordinal < end; ordinal++) {
       const pod = pods.get(ordinal);
       if (pod) {
@@ -71,9 +75,11 @@ export class StatefulSetController {
         if (ordered && !isRunningAndReady(pod)) break;
         continue;
       }
-      this.createPod(set, ordinal);
+      missing.push(this.newPod(set, ordinal));
       if (ordered) break;
     }
+    // Parallel makes every missing member in one write.
+    if (missing.length) this.store.apply(missing, 'create');
 
     // Scale down: highest ordinal first; OrderedReady waits until each is gone.
     pods = this.podsOf(set);
@@ -90,7 +96,7 @@ export class StatefulSetController {
     this.updateStatus(set);
   }
 
-  private createPod(set: StatefulSet, ordinal: number): void {
+  private newPod(set: StatefulSet, ordinal: number): Pod {
     const name = `${set.metadata.name}-${ordinal}`;
     const template = set.spec.template;
     const annotations = { ...(template.metadata?.annotations ?? {}) };
@@ -119,7 +125,7 @@ export class StatefulSetController {
       },
       status: { phase: 'Pending' },
     };
-    this.store.apply([pod], 'create');
+    return pod;
   }
 
   private updateStatus(set: StatefulSet): void {

@@ -31,6 +31,11 @@ export interface StoreOptions {
   onListenerError?: (error: unknown) => void;
 }
 
+/** Where committed batches are made durable before anyone hears of them (serve --state). */
+export interface Journal {
+  record(events: readonly StoreEvent[], resourceVersion: number, snapshot: () => KubeObject[]): void;
+}
+
 export const DEFAULT_SERVICE_CIDRS = ['10.96.0.0/16', 'fd00:10:96::/112'] as const;
 export const INITIAL_NAMESPACES = ['default', 'kube-system'] as const;
 
@@ -70,8 +75,63 @@ function specOf(object: KubeObject): string {
   }
 }
 
+/** Lookups the controllers make on every event, kept so none of them scans a whole kind. */
+class Indexes {
+  /** kind/namespace → name → object */
+  readonly byNamespace = new Map<string, Map<string, KubeObject>>();
+  /** kind/namespace → "label=value" → names */
+  readonly byLabel = new Map<string, Map<string, Set<string>>>();
+  /** owner uid → object keys */
+  readonly byOwner = new Map<string, Set<string>>();
+  /** namespace → "key=value" of a Service selector → Service names */
+  readonly bySelector = new Map<string, Map<string, Set<string>>>();
+
+  private static add<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+    let set = map.get(key);
+    if (!set) map.set(key, (set = new Set()));
+    set.add(value);
+  }
+
+  private static remove<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+    const set = map.get(key);
+    set?.delete(value);
+    if (set?.size === 0) map.delete(key);
+  }
+
+  private static group<K, V>(map: Map<string, Map<K, V>>, key: string): Map<K, V> {
+    let inner = map.get(key);
+    if (!inner) map.set(key, (inner = new Map()));
+    return inner;
+  }
+
+  put(key: string, object: KubeObject): void {
+    const scope = `${object.kind}/${object.metadata.namespace ?? ''}`;
+    Indexes.group(this.byNamespace, scope).set(object.metadata.name, object);
+    const labels = Indexes.group(this.byLabel, scope);
+    for (const [k, v] of Object.entries(object.metadata.labels ?? {})) Indexes.add(labels, `${k}=${v}`, object.metadata.name);
+    for (const ref of object.metadata.ownerReferences ?? []) Indexes.add(this.byOwner, ref.uid, key);
+    if (object.kind === 'Service') {
+      const selectors = Indexes.group(this.bySelector, object.metadata.namespace ?? 'default');
+      for (const [k, v] of Object.entries(object.spec.selector ?? {})) Indexes.add(selectors, `${k}=${v}`, object.metadata.name);
+    }
+  }
+
+  drop(key: string, object: KubeObject): void {
+    const scope = `${object.kind}/${object.metadata.namespace ?? ''}`;
+    this.byNamespace.get(scope)?.delete(object.metadata.name);
+    const labels = this.byLabel.get(scope);
+    if (labels) for (const [k, v] of Object.entries(object.metadata.labels ?? {})) Indexes.remove(labels, `${k}=${v}`, object.metadata.name);
+    for (const ref of object.metadata.ownerReferences ?? []) Indexes.remove(this.byOwner, ref.uid, key);
+    if (object.kind === 'Service') {
+      const selectors = this.bySelector.get(object.metadata.namespace ?? 'default');
+      if (selectors) for (const [k, v] of Object.entries(object.spec.selector ?? {})) Indexes.remove(selectors, `${k}=${v}`, object.metadata.name);
+    }
+  }
+}
+
 export class ObjectStore {
   private readonly objects = new Map<string, KubeObject>();
+  private readonly indexes = new Indexes();
   private readonly clusterIps = new Map<string, string>();
   private readonly allocators: AddressAllocator[];
   private readonly listeners = new Set<StoreListener>();
@@ -79,6 +139,7 @@ export class ObjectStore {
   private delivering = false;
   private resourceVersion = 0;
   private readonly onListenerError: (error: unknown) => void;
+  private journal: Journal | undefined;
 
   constructor(options: StoreOptions = {}) {
     this.onListenerError = options.onListenerError ?? ((error) => console.error('headless-dns: store listener failed:', error));
@@ -93,6 +154,30 @@ export class ObjectStore {
     this.commit(INITIAL_NAMESPACES.map((name) => ({ op: 'put', object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, status: { phase: 'Active' } } })));
   }
 
+  /** Every later commit is recorded in the journal before it is announced. */
+  attachJournal(journal: Journal): void {
+    this.journal = journal;
+  }
+
+  /**
+   * Replaces the whole content with a saved state (a restart with --state):
+   * objects keep their uids, resource versions, cluster IPs and pod IPs. Call it
+   * before anything subscribes; no events are sent.
+   */
+  restore(objects: readonly KubeObject[], resourceVersion: number): void {
+    this.objects.clear();
+    this.clusterIps.clear();
+    for (const map of [this.indexes.byNamespace, this.indexes.byLabel, this.indexes.byOwner, this.indexes.bySelector]) map.clear();
+    for (const object of objects) {
+      const key = keyOf(object);
+      const stored = deepFreeze(structuredClone(object));
+      this.objects.set(key, stored);
+      this.indexes.put(key, stored);
+      if (stored.kind === 'Service') for (const ip of stored.spec.clusterIPs ?? []) if (ip !== 'None') this.clusterIps.set(ip, key);
+    }
+    this.resourceVersion = Math.max(this.resourceVersion, resourceVersion);
+  }
+
   /** The last resourceVersion handed out. */
   get currentResourceVersion(): string {
     return String(this.resourceVersion);
@@ -103,11 +188,49 @@ export class ObjectStore {
   }
 
   list<K extends Kind>(kind: K, namespace?: string): Extract<KubeObject, { kind: K }>[] {
+    type Out = Extract<KubeObject, { kind: K }>;
+    if (namespace !== undefined || kind === 'Namespace') {
+      const scope = `${kind}/${kind === 'Namespace' ? '' : (namespace ?? '')}`;
+      return [...(this.indexes.byNamespace.get(scope)?.values() ?? [])] as Out[];
+    }
+    const out: Out[] = [];
+    for (const [scope, objects] of this.indexes.byNamespace) if (scope.startsWith(`${kind}/`)) out.push(...(objects.values() as IterableIterator<Out>));
+    return out;
+  }
+
+  /** Objects of a kind in a namespace whose labels include every pair given (an equality selector). */
+  listByLabels<K extends Kind>(kind: K, namespace: string, selector: Record<string, string>): Extract<KubeObject, { kind: K }>[] {
+    const pairs = Object.entries(selector);
+    if (pairs.length === 0) return this.list(kind, namespace);
+    const scope = `${kind}/${namespace}`;
+    const labels = this.indexes.byLabel.get(scope);
+    const sets = pairs.map(([k, v]) => labels?.get(`${k}=${v}`) ?? new Set<string>()).sort((a, b) => a.size - b.size);
+    const objects = this.indexes.byNamespace.get(scope);
     const out: Extract<KubeObject, { kind: K }>[] = [];
-    for (const object of this.objects.values()) {
-      if (object.kind !== kind) continue;
-      if (namespace !== undefined && object.metadata.namespace !== namespace) continue;
-      out.push(object as Extract<KubeObject, { kind: K }>);
+    for (const name of sets[0]!) {
+      if (!sets.every((set) => set.has(name))) continue;
+      const object = objects?.get(name);
+      if (object) out.push(object as Extract<KubeObject, { kind: K }>);
+    }
+    return out;
+  }
+
+  /** Objects with an ownerReference to this uid. */
+  listOwnedBy(uid: string): KubeObject[] {
+    return [...(this.indexes.byOwner.get(uid) ?? [])].map((key) => this.objects.get(key)!).filter(Boolean);
+  }
+
+  /** Services in a namespace whose (non-empty) selector matches these labels. */
+  servicesSelecting(namespace: string, labels: Record<string, string>): Service[] {
+    const selectors = this.indexes.bySelector.get(namespace);
+    if (!selectors) return [];
+    const candidates = new Set<string>();
+    for (const [k, v] of Object.entries(labels)) for (const name of selectors.get(`${k}=${v}`) ?? []) candidates.add(name);
+    const out: Service[] = [];
+    for (const name of candidates) {
+      const service = this.get('Service', namespace, name);
+      const selector = service?.spec.selector ?? {};
+      if (service && Object.entries(selector).every(([k, v]) => labels[k] === v)) out.push(service);
     }
     return out;
   }
@@ -207,6 +330,7 @@ export class ObjectStore {
       if (next === null || next === undefined) {
         if (!previous) continue;
         this.objects.delete(key);
+        this.indexes.drop(key, previous);
         if (previous.kind === 'Service') this.releaseClusterIps(previous);
         // A deleted object's last resourceVersion is the one that deleted it, as watchers see it.
         const gone = structuredClone(previous) as KubeObject;
@@ -224,10 +348,15 @@ export class ObjectStore {
       next.metadata.resourceVersion = String(++this.resourceVersion);
       if (previous?.kind === 'Service') this.releaseClusterIps(previous);
       if (next.kind === 'Service') for (const ip of next.spec.clusterIPs ?? []) if (ip !== 'None') this.clusterIps.set(ip, key);
+      if (previous) this.indexes.drop(key, previous);
       this.objects.set(key, deepFreeze(next));
+      this.indexes.put(key, next);
       events.push({ type: previous ? 'MODIFIED' : 'ADDED', object: next, ...(previous ? { previous } : {}) });
     }
-    if (events.length > 0) this.deliver(events);
+    if (events.length > 0) {
+      this.journal?.record(events, this.resourceVersion, () => this.all());
+      this.deliver(events);
+    }
     return events;
   }
 
