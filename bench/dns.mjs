@@ -3,7 +3,7 @@
 // generated from our registry) and against the ceiling of one Node process (a
 // dgram server answering a fixed precomputed reply), with dnsperf on loopback.
 // Servers are pinned to core 0, dnsperf to core 1. Never part of `npm test`.
-//   npm run bench [-- --seconds 10] [-- --scale]
+//   npm run bench [-- --seconds 10 --repeats 3 --scale]
 
 import { execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -335,6 +335,27 @@ async function main() {
     `| scale event: API call round trip (median) | ${f(scaleCall[Math.floor(scaleCall.length / 2)], 2)} ms |`,
     `| scale event: API call returned → next DNS answer shows it (median) | ${f(scaleToAnswer, 2)} ms |`,
   );
+  if (args.includes('--scale')) {
+    server.child.kill('SIGKILL');
+    lines.push('', '| scale | pods | load (start to ready) | RSS | QPS, pod A names | ÷ 3-pod QPS |', '|---|---|---|---|---|---|');
+    const baseline = rows[0].results['headless-dns'].qps;
+    for (const sets of [1000, 10000]) {
+      const scaleDir = join(work, `scale-${sets}`);
+      mkdirSync(scaleDir);
+      writeFileSync(join(scaleDir, 'all.yaml'), Array.from({ length: sets }, (_, i) => statefulSetYaml(`s${i}`, 10)).join('---\n'));
+      const big = await startHeadless(scaleDir);
+      const names = Array.from({ length: 2000 }, (_, i) => `s${(i * 7919) % sets}-${i % 10}.s${(i * 7919) % sets}.default.svc.cluster.local A`);
+      const file = join(work, `queries-scale-${sets}.txt`);
+      writeFileSync(file, `${names.join('\n')}\n`);
+      const memory = rss(big.child.pid);
+      const atScale = [];
+      for (let repeat = 0; repeat < REPEATS; repeat++) atScale.push(await dnsperf(big.port, file, SECONDS, false));
+      const result = median(atScale);
+      lines.push(`| ${sets} StatefulSets × 10 | ${sets * 10} | ${f(big.loadSeconds, 1)} s | ${f(memory)} MB | ${f(result.qps)} | ${f(result.qps / baseline, 2)}× |`);
+      process.stderr.write(`scale ${sets * 10} pods: load ${big.loadSeconds.toFixed(1)} s, rss ${memory.toFixed(0)} MB, ${result.qps.toFixed(0)} qps\n`);
+      big.child.kill('SIGKILL');
+    }
+  }
   const text = lines.join('\n');
   console.log(text);
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });

@@ -52,10 +52,10 @@ export class Responder {
   respond(msg: Buffer, transport: Transport): Buffer | undefined | Promise<Buffer | undefined> {
     const observe = this.options.observe;
     if (!observe) return this.reply(msg, transport);
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const done = (reply: Buffer | undefined): Buffer | undefined => {
       if (reply && reply.length >= 12) {
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const seconds = (performance.now() - started) / 1000;
         observe({ transport, qtype: questionType(reply), rcode: reply[3]! & 0xf, seconds });
       }
       return reply;
