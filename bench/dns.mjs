@@ -287,6 +287,7 @@ async function main() {
   }
   const eventsPerSecond = writes / ((performance.now() - started) / 1000);
   await load;
+  await api(server.api, 'PATCH', '/api/v1/namespaces/default/pods/kubia-1/status', { status: { conditions: [{ type: 'Ready', status: 'True' }] } });
   const visible = [];
   for (let i = 0; i < 200; i++) {
     const replicas = i % 2 ? 3 : 4;

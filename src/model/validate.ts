@@ -398,8 +398,6 @@ const CHECKS: Record<Kind, (c: Causes, obj: Json) => void> = {
   Lease: checkLease,
 };
 
-export { selectorMatches };
-
 /**
  * Validates one object of a known kind. Returns the causes (empty when valid);
  * when valid, `object` is a defaulted deep copy that the store may keep.
