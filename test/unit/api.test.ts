@@ -2,28 +2,19 @@
 // get a Kubernetes Status and leave the store exactly as it was.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApiApp, type ApiApp } from '../../src/api/app.js';
-import { Metrics } from '../../src/api/metrics.js';
-import { ControllerManager } from '../../src/controllers/manager.js';
-import { loadManifests } from '../../src/model/manifest.js';
-import { parseCidr } from '../../src/store/allocator.js';
-import { ObjectStore } from '../../src/store/store.js';
-import { KUBIA_EXAMPLE } from '../support/fixture.js';
+import type { ApiApp } from '../../src/api/app.js';
+import type { ObjectStore } from '../../src/store/store.js';
+import { type TestApi, kubiaApi } from '../support/api-app.js';
 
 let store: ObjectStore;
 let api: ApiApp;
-let controllers: ControllerManager;
+let harness: TestApi;
 
 beforeAll(() => {
-  store = new ObjectStore();
-  controllers = new ControllerManager(store, { podCidr: parseCidr('127.10.0.0/16')!, startUnready: false, podGraceSeconds: 0, log: () => undefined });
-  store.apply(loadManifests([KUBIA_EXAMPLE]).objects.map((m) => m.object));
-  api = buildApiApp({ store, pods: controllers.terminator, metrics: new Metrics(store), packageVersion: '0.0.0', serverAddress: () => '127.0.0.1:0' });
+  harness = kubiaApi();
+  ({ store, api } = harness);
 });
-afterAll(async () => {
-  await api.app.close();
-  controllers.close();
-});
+afterAll(() => harness.close());
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
