@@ -78,8 +78,7 @@ export class PreparedAnswers {
     return n;
   }
 
-  private prepare(name: string, qtype: number): void {
-    const key = nameKey(name);
+  private prepare(name: string, qtype: number, key = nameKey(name)): void {
     const result = answer({ name, type: qtype }, this.source);
     const positive = result.kind === 'reply' && result.rcode === 0 && result.answer.length > 0 && !result.chase;
     let types = this.byName.get(key);
@@ -93,7 +92,10 @@ export class PreparedAnswers {
   }
 
   private prepareNames(names: Iterable<string>): void {
-    for (const name of names) for (const qtype of FORWARD_TYPES) this.prepare(name, qtype);
+    for (const name of names) {
+      const key = nameKey(name);
+      for (const qtype of FORWARD_TYPES) this.prepare(name, qtype, key);
+    }
   }
 
   private prepareAddresses(addresses: Iterable<string>): void {

@@ -280,9 +280,18 @@ export interface AnswerSections {
  * Encodes the records of an answer for a question of `qname` (lower case) in
  * `zone`. The result is valid for every query whose name lower-cases to qname.
  */
+const zoneWires = new Map<string, Buffer>();
+
+/** Wire forms of zones, made once: every prepared answer of a zone shares one. */
+function zoneToWire(zone: string): Buffer {
+  let wire = zoneWires.get(zone);
+  if (!wire) zoneWires.set(zone, (wire = nameToWire(zone)));
+  return wire;
+}
+
 export function prepareAnswer(qname: string, zone: string, sections: AnswerSections): PreparedAnswer {
   const qnameWire = nameToWire(qname);
-  const zoneWire = nameToWire(zone);
+  const zoneWire = zoneToWire(zone);
   const questionEnd = HEADER + qnameWire.length + 4;
   const zoneInQuestion = HEADER + qnameWire.length - zoneWire.length;
   const writer = new Writer(questionEnd);

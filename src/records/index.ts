@@ -58,18 +58,24 @@ export class RecordIndex implements RecordSource {
   private readonly podIps = new Map<string, number>();
   private readonly listeners = new Set<IndexListener>();
   private readonly unsubscribe: () => void;
+  private readonly unsubscribeSettled: () => void;
   private currentSerial: number;
+  /** What changed since listeners were last told; they are told once a cascade settles. */
+  private pending: { names: Set<string>; addresses: Set<string> } | undefined;
 
   constructor(store: ObjectStore, config: DnsConfig) {
     this.config = config;
     this.zones = zonesOf(config);
     this.currentSerial = Math.floor(Date.now() / 1000);
     this.apply(store.all().map((object): StoreEvent => ({ type: 'ADDED', object })));
+    this.pending = undefined;
     this.unsubscribe = store.subscribe((events) => this.apply(events));
+    this.unsubscribeSettled = store.onSettled(() => this.announce());
   }
 
   close(): void {
     this.unsubscribe();
+    this.unsubscribeSettled();
     this.listeners.clear();
   }
 
@@ -128,11 +134,21 @@ export class RecordIndex implements RecordSource {
     }
     if (!changed) return;
     this.currentSerial = Math.max(this.currentSerial + 1, Math.floor(Date.now() / 1000));
+    this.pending ??= { names: new Set(), addresses: new Set() };
+    for (const name of names) this.pending.names.add(name);
+    for (const address of addresses) this.pending.addresses.add(address);
+  }
+
+  /** Tells listeners what changed, once per settled cascade of writes. */
+  private announce(): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
     for (const key of this.externalNames) {
       const view = this.views.get(key);
-      if (view) names.add(serviceDomain(view, this.config.zone));
+      if (view) pending.names.add(serviceDomain(view, this.config.zone));
     }
-    const change: IndexChange = { names: [...names], addresses: [...addresses] };
+    const change: IndexChange = { names: [...pending.names], addresses: [...pending.addresses] };
     for (const listener of this.listeners) listener(change);
   }
 

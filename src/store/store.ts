@@ -136,6 +136,7 @@ export class ObjectStore {
   private readonly allocators: AddressAllocator[];
   private readonly listeners = new Set<StoreListener>();
   private readonly undelivered: StoreEvent[][] = [];
+  private readonly settledListeners = new Set<() => void>();
   private delivering = false;
   private resourceVersion = 0;
   private readonly onListenerError: (error: unknown) => void;
@@ -241,6 +242,16 @@ export class ObjectStore {
 
   namespaceExists(name: string): boolean {
     return this.objects.has(objectKey('Namespace', undefined, name));
+  }
+
+  /**
+   * Runs once every cascade of writes has settled (the delivery queue is empty),
+   * before the outermost write returns: where work that only the final state
+   * needs (preparing DNS answers) is done once instead of once per batch.
+   */
+  onSettled(listener: () => void): () => void {
+    this.settledListeners.add(listener);
+    return () => this.settledListeners.delete(listener);
   }
 
   /** Listeners run synchronously after each committed batch, in subscription order. */
@@ -384,6 +395,13 @@ export class ObjectStore {
     } finally {
       this.delivering = false;
       this.undelivered.length = 0;
+    }
+    for (const listener of this.settledListeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.onListenerError(error);
+      }
     }
   }
 
