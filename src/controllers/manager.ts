@@ -30,7 +30,7 @@ export class ControllerManager {
   private readonly unsubscribe: () => void;
 
   constructor(
-    private readonly store: ObjectStore,
+    store: ObjectStore,
     private readonly options: ControllerOptions,
   ) {
     this.terminator = new PodTerminator(store, options.podGraceSeconds, (error) => options.log(`pod termination: ${String(error)}`));

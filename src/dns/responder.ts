@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import type { RecordSource } from '../records/index.js';
 import type { RR } from '../records/rr.js';
 import { type Reply, answer } from './answer.js';
-import { CLASS_IN, RCODE, typeName } from './constants.js';
+import { CLASS_IN, RCODE } from './constants.js';
 import { type Upstream, exchangeTcp, exchangeUdp } from './forward.js';
 import { PreparedAnswers, encodeReply } from './prepared.js';
 import {
@@ -93,7 +93,7 @@ export class Responder {
       if (!upstream) return renderEmpty(msg, query, RCODE.REFUSED);
       return this.relay(msg, transport, upstream);
     }
-    if (result.chase && upstream) return this.chase(msg, query, name, result, limit, upstream, transport);
+    if (result.chase && upstream) return this.chase(msg, query, name, result, limit, upstream);
     const prepared = encodeReply(name, result)!;
     this.prepared.remember(query.key, query.qtype, prepared);
     return renderAnswer(msg, query, prepared, limit);
@@ -111,7 +111,6 @@ export class Responder {
     result: Reply,
     limit: number,
     upstream: Upstream,
-    transport: Transport,
   ): Promise<Buffer> {
     const target = result.chase!;
     let records: RR[] = [];

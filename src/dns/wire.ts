@@ -425,7 +425,7 @@ export function renderAnswer(msg: Buffer, query: ParsedQuery, prepared: Prepared
   const out = Buffer.allocUnsafe(bodyEnd + (opt?.length ?? 0));
   msg.copy(out, 0, 0, prepared.questionEnd);
   prepared.body.copy(out, prepared.questionEnd, 0, bodyEnd - prepared.questionEnd);
-  const [an, ns, ar] = prepared.counts;
+  const [an, ns] = prepared.counts;
   const keptAn = Math.min(an, keep);
   const keptNs = Math.min(ns, keep - keptAn);
   const keptAr = keep - keptAn - keptNs;
