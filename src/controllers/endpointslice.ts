@@ -7,11 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { ipFamily } from '../model/ip.js';
 import { type Endpoint, type EndpointPort, type EndpointSlice, type Pod, SERVICE_NAME_LABEL, type Service, type ServicePort } from '../model/types.js';
 import type { ObjectStore } from '../store/store.js';
+import { sameJson } from '../store/frozen.js';
 import { isPodReady, isTerminal, isTerminating } from '../model/pods.js';
 
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const MANAGED_BY = 'endpointslice-controller.k8s.io';
 const MAX_ENDPOINTS_PER_SLICE = 100;
+/** Pods in name order with numbers compared as numbers (s-2 before s-10); one collator, made once. */
+const byPodName = new Intl.Collator('en', { numeric: true });
 
 /** podutil.FindPort: a numeric targetPort as is; a named one looked up in the pod's container ports. */
 function findPort(pod: Pod, port: ServicePort): number | undefined {
@@ -88,7 +91,7 @@ export class EndpointSliceController {
     const groups = new Map<string, DesiredSlice>();
     const pods = this.store
       .listByLabels('Pod', service.metadata.namespace ?? 'default', service.spec.selector ?? {})
-      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name, 'en', { numeric: true }));
+      .sort((a, b) => byPodName.compare(a.metadata.name, b.metadata.name));
     for (const pod of pods) {
       if (isTerminal(pod)) continue;
       const ports = endpointPorts(service, pod);
@@ -139,7 +142,7 @@ export class EndpointSliceController {
       for (const chunk of chunks) {
         const reuse = unused.get(key)?.shift();
         const slice = this.sliceFor(service, chunk, reuse);
-        if (!reuse || JSON.stringify([reuse.endpoints, reuse.ports, reuse.metadata.labels]) !== JSON.stringify([slice.endpoints, slice.ports, slice.metadata.labels])) {
+        if (!reuse || !sameJson(reuse.endpoints, slice.endpoints) || !sameJson(reuse.ports, slice.ports) || !sameJson(reuse.metadata.labels, slice.metadata.labels)) {
           writes.push(slice);
         }
       }

@@ -4,7 +4,8 @@
 
 import { HeadlessDnsError } from '../errors.js';
 import { nowTimestamp, runningConditions } from '../model/pods.js';
-import type { Pod } from '../model/types.js';
+import type { Pod, PodCondition } from '../model/types.js';
+import { freezeJson } from '../store/frozen.js';
 import { AddressAllocator, type Cidr } from '../store/allocator.js';
 import type { ObjectStore } from '../store/store.js';
 import { LOCAL_PROCESS_ANNOTATION } from './leases.js';
@@ -12,9 +13,25 @@ import { LOCAL_PROCESS_ANNOTATION } from './leases.js';
 /** A pod (or a StatefulSet, for its pods) with this annotation set to "true" starts unready. */
 export const START_UNREADY_ANNOTATION = 'headless-dns.io/start-unready';
 
+interface ContainerStatus {
+  name: string;
+  image: string;
+  imageID: string;
+  ready: boolean;
+  started: boolean;
+  restartCount: number;
+  state: { running: { startedAt: string } };
+}
+
 export class Kubelet {
   private readonly ips: AddressAllocator;
   private readonly used = new Set<string>();
+  /**
+   * The last status parts handed out, frozen: pods started in the same second
+   * with the same readiness and containers share them instead of each holding a copy.
+   */
+  private lastConditions: { ready: boolean; at: string; conditions: PodCondition[] } | undefined;
+  private readonly lastContainerStatuses = new WeakMap<object, { ready: boolean; at: string; statuses: ContainerStatus[] }>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -73,17 +90,35 @@ export class Kubelet {
         podIP: ip,
         podIPs: [{ ip }],
         startTime: now,
-        conditions: runningConditions(ready, now),
-        containerStatuses: pod.spec.containers.map((container) => ({
-          name: container.name,
-          image: container.image ?? '',
-          imageID: '',
-          ready,
-          started: true,
-          restartCount: 0,
-          state: { running: { startedAt: now } },
-        })),
+        conditions: this.conditions(ready, now),
+        containerStatuses: this.containerStatuses(pod.spec.containers, ready, now),
       },
     };
+  }
+
+  private conditions(ready: boolean, at: string): PodCondition[] {
+    const last = this.lastConditions;
+    if (last?.ready === ready && last.at === at) return last.conditions;
+    const conditions = freezeJson(runningConditions(ready, at));
+    this.lastConditions = { ready, at, conditions };
+    return conditions;
+  }
+
+  private containerStatuses(containers: Pod['spec']['containers'], ready: boolean, at: string): ContainerStatus[] {
+    const last = this.lastContainerStatuses.get(containers);
+    if (last?.ready === ready && last.at === at) return last.statuses;
+    const statuses = freezeJson(
+      containers.map((container) => ({
+        name: container.name,
+        image: container.image ?? '',
+        imageID: '',
+        ready,
+        started: true,
+        restartCount: 0,
+        state: { running: { startedAt: at } },
+      })),
+    );
+    if (Object.isFrozen(containers)) this.lastContainerStatuses.set(containers, { ready, at, statuses });
+    return statuses;
   }
 }

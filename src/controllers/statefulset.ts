@@ -4,8 +4,9 @@
 // creates are started by the kubelet emulation (kubelet.ts).
 
 import { createHash } from 'node:crypto';
-import type { Pod, StatefulSet } from '../model/types.js';
+import type { OwnerReference, Pod, StatefulSet } from '../model/types.js';
 import type { ObjectStore } from '../store/store.js';
+import { freezeJson, sameJson } from '../store/frozen.js';
 import { controllerOf, isPodReady, isRunningAndReady, isTerminating } from '../model/pods.js';
 import { START_UNREADY_ANNOTATION } from './kubelet.js';
 
@@ -21,12 +22,23 @@ function ordinalOf(set: StatefulSet, pod: Pod): number | undefined {
   return /^(0|[1-9]\d*)$/.test(text) ? Number(text) : undefined;
 }
 
+/** Hashes of stored (frozen, so unchanging) templates: every pod of a set and every status write asks. */
+const templateHashes = new WeakMap<object, string>();
+
 function revisionOf(set: StatefulSet): string {
-  const hash = createHash('sha256').update(JSON.stringify(set.spec.template)).digest('hex').slice(0, 10);
+  const template = set.spec.template;
+  let hash = templateHashes.get(template);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 10);
+    if (Object.isFrozen(template)) templateHashes.set(template, hash);
+  }
   return `${set.metadata.name}-${hash}`;
 }
 
 export class StatefulSetController {
+  /** One frozen ownerReferences list per StatefulSet uid, shared by all its pods. */
+  private readonly ownerRefs = new Map<string, readonly OwnerReference[]>();
+
   constructor(
     private readonly store: ObjectStore,
     private readonly options: StatefulSetControllerOptions,
@@ -48,6 +60,7 @@ export class StatefulSetController {
 
   /** A StatefulSet that is gone takes its pods with it (garbage collection of owned objects). */
   reconcileDeleted(namespace: string, name: string, uid: string | undefined): void {
+    if (uid) this.ownerRefs.delete(uid);
     const candidates = uid ? this.store.listOwnedBy(uid).filter((o): o is Pod => o.kind === 'Pod') : this.store.list('Pod', namespace);
     for (const pod of candidates) {
       const owner = controllerOf(pod);
@@ -114,18 +127,27 @@ export class StatefulSetController {
           'apps.kubernetes.io/pod-index': String(ordinal),
         },
         ...(Object.keys(annotations).length ? { annotations } : {}),
-        ownerReferences: [
-          { apiVersion: 'apps/v1', kind: 'StatefulSet', name: set.metadata.name, uid: set.metadata.uid ?? '', controller: true, blockOwnerDeletion: true },
-        ],
+        ownerReferences: this.ownerReferencesOf(set) as OwnerReference[],
       },
       spec: {
-        ...structuredClone(template.spec),
+        // The stored template is frozen: the pod shares its parts rather than copies them.
+        ...template.spec,
         hostname: name,
         ...(set.spec.serviceName ? { subdomain: set.spec.serviceName } : {}),
       },
       status: { phase: 'Pending' },
     };
     return pod;
+  }
+
+  private ownerReferencesOf(set: StatefulSet): readonly OwnerReference[] {
+    const uid = set.metadata.uid ?? '';
+    let refs = this.ownerRefs.get(uid);
+    if (!refs || refs[0]?.name !== set.metadata.name) {
+      refs = freezeJson([{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: set.metadata.name, uid, controller: true, blockOwnerDeletion: true }]);
+      this.ownerRefs.set(uid, refs);
+    }
+    return refs;
   }
 
   private updateStatus(set: StatefulSet): void {
@@ -143,7 +165,7 @@ export class StatefulSetController {
       updateRevision: revision,
       collisionCount: 0,
     };
-    if (JSON.stringify(set.status ?? {}) === JSON.stringify(status)) return;
+    if (sameJson(set.status ?? {}, status)) return;
     this.store.apply([{ ...set, metadata: { ...set.metadata }, status }], 'update');
   }
 }

@@ -8,6 +8,7 @@ import { HeadlessDnsError } from '../errors.js';
 import { ipFamily } from '../model/ip.js';
 import { type Kind, type KubeObject, type Service, isNamespaced } from '../model/types.js';
 import { AddressAllocator, type Cidr, parseCidr } from './allocator.js';
+import { copyJson, freezeJson, sameJson, shareWith } from './frozen.js';
 
 export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -47,14 +48,6 @@ export function keyOf(object: KubeObject): string {
   return objectKey(object.kind, object.metadata.namespace, object.metadata.name);
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
-
 function describeKey(kind: Kind, namespace: string | undefined, name: string): string {
   return isNamespaced(kind) ? `${kind} "${namespace ?? 'default'}/${name}"` : `${kind} "${name}"`;
 }
@@ -64,15 +57,25 @@ function serviceNeedsClusterIp(service: Service): boolean {
   return service.spec.type !== 'ExternalName' && !headless;
 }
 
-function specOf(object: KubeObject): string {
-  switch (object.kind) {
-    case 'EndpointSlice':
-      return JSON.stringify([object.addressType, object.endpoints, object.ports]);
-    case 'Namespace':
-      return JSON.stringify(object.spec ?? {});
-    default:
-      return JSON.stringify(object.spec);
+/** Whether a write changes what metadata.generation counts: the spec (for slices, their content). */
+function sameSpec(a: KubeObject, b: KubeObject): boolean {
+  if (a.kind === 'EndpointSlice' && b.kind === 'EndpointSlice') {
+    return a.addressType === b.addressType && sameJson(a.endpoints, b.endpoints) && sameJson(a.ports, b.ports);
   }
+  const spec = (object: KubeObject): unknown => ('spec' in object ? object.spec : undefined) ?? {};
+  return sameJson(spec(a), spec(b));
+}
+
+/**
+ * The stored copy of a written object: shares the input's frozen subtrees;
+ * the object, its metadata and its spec are its own, as commit fills them in.
+ */
+function writableCopy(input: KubeObject): KubeObject {
+  let next = copyJson(input);
+  if (Object.isFrozen(next)) next = { ...next };
+  if (Object.isFrozen(next.metadata)) next.metadata = { ...next.metadata };
+  if ('spec' in next && next.spec && Object.isFrozen(next.spec)) (next as { spec: object }).spec = { ...next.spec };
+  return next;
 }
 
 /** Lookups the controllers make on every event, kept so none of them scans a whole kind. */
@@ -171,7 +174,7 @@ export class ObjectStore {
     for (const map of [this.indexes.byNamespace, this.indexes.byLabel, this.indexes.byOwner, this.indexes.bySelector]) map.clear();
     for (const object of objects) {
       const key = keyOf(object);
-      const stored = deepFreeze(structuredClone(object));
+      const stored = freezeJson(copyJson(object));
       this.objects.set(key, stored);
       this.indexes.put(key, stored);
       if (stored.kind === 'Service') for (const ip of stored.spec.clusterIPs ?? []) if (ip !== 'None') this.clusterIps.set(ip, key);
@@ -327,7 +330,7 @@ export class ObjectStore {
           `Operation cannot be fulfilled on ${describeKey(input.kind, namespace, input.metadata.name)}: the object has been modified; please apply your changes to the latest version and try again`,
         );
       }
-      const next = structuredClone(input) as KubeObject;
+      const next = writableCopy(input);
       if (isNamespaced(next.kind)) next.metadata.namespace = namespace;
       if (next.kind === 'Service') this.planClusterIps(next, existing as Service | undefined, plannedIps);
       remember(key, next);
@@ -336,7 +339,7 @@ export class ObjectStore {
     const events: StoreEvent[] = [];
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     for (const key of order) {
-      const next = planned.get(key);
+      let next = planned.get(key);
       const previous = this.objects.get(key);
       if (next === null || next === undefined) {
         if (!previous) continue;
@@ -344,23 +347,25 @@ export class ObjectStore {
         this.indexes.drop(key, previous);
         if (previous.kind === 'Service') this.releaseClusterIps(previous);
         // A deleted object's last resourceVersion is the one that deleted it, as watchers see it.
-        const gone = structuredClone(previous) as KubeObject;
-        gone.metadata.resourceVersion = String(++this.resourceVersion);
-        events.push({ type: 'DELETED', object: deepFreeze(gone), previous });
+        const gone = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(++this.resourceVersion) } } as KubeObject;
+        events.push({ type: 'DELETED', object: freezeJson(gone), previous });
         continue;
       }
       next.metadata.uid = previous?.metadata.uid ?? next.metadata.uid ?? randomUUID();
       next.metadata.creationTimestamp = previous?.metadata.creationTimestamp ?? now;
       const generation = previous?.metadata.generation ?? 0;
-      next.metadata.generation = !previous ? 1 : specOf(previous) === specOf(next) ? generation : generation + 1;
-      // A write that changes nothing is no change: same resourceVersion, no event (as the API server does).
-      next.metadata.resourceVersion = previous?.metadata.resourceVersion;
-      if (previous && JSON.stringify(previous) === JSON.stringify(next)) continue;
+      next.metadata.generation = !previous ? 1 : sameSpec(previous, next) ? generation : generation + 1;
+      if (previous) {
+        // A write that changes nothing is no change: same resourceVersion, no event (as the API server does).
+        next.metadata.resourceVersion = previous.metadata.resourceVersion;
+        if (shareWith(next, previous) === previous) continue;
+        if (Object.isFrozen(next.metadata)) next = { ...next, metadata: { ...next.metadata } } as KubeObject;
+      }
       next.metadata.resourceVersion = String(++this.resourceVersion);
       if (previous?.kind === 'Service') this.releaseClusterIps(previous);
       if (next.kind === 'Service') for (const ip of next.spec.clusterIPs ?? []) if (ip !== 'None') this.clusterIps.set(ip, key);
       if (previous) this.indexes.drop(key, previous);
-      this.objects.set(key, deepFreeze(next));
+      this.objects.set(key, freezeJson(next));
       this.indexes.put(key, next);
       events.push({ type: previous ? 'MODIFIED' : 'ADDED', object: next, ...(previous ? { previous } : {}) });
     }
