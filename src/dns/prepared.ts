@@ -9,7 +9,7 @@ import type { IndexChange, RecordSource } from '../records/index.js';
 import { reverseName } from '../records/names.js';
 import { type Answer, answer } from './answer.js';
 import { QTYPE } from './constants.js';
-import { type PreparedAnswer, nameKey, prepareAnswer } from './wire.js';
+import { type PreparedAnswer, nameKey, prepareAnswer, preparedType } from './wire.js';
 
 const FORWARD_TYPES = [QTYPE.A, QTYPE.AAAA, QTYPE.SRV, QTYPE.CNAME] as const;
 
@@ -19,9 +19,9 @@ export interface ChangeFeed {
 }
 
 /** Encodes an answer for caching or sending; undefined for answers that are not replies. */
-export function encodeReply(name: string, result: Answer, truncated = false): PreparedAnswer | undefined {
+export function encodeReply(name: string, qtype: number, result: Answer, truncated = false): PreparedAnswer | undefined {
   if (result.kind !== 'reply') return undefined;
-  return prepareAnswer(name, result.zone, {
+  return prepareAnswer(name, qtype, result.zone, {
     rcode: result.rcode,
     authoritative: true,
     truncated,
@@ -34,8 +34,25 @@ export function encodeReply(name: string, result: Answer, truncated = false): Pr
 /** At most this many answers made on demand are kept until the next change. */
 const ON_DEMAND_LIMIT = 50_000;
 
+/** What a name has prepared: one answer, or one per type (a pod's name has A and SRV). */
+type Slot = PreparedAnswer | PreparedAnswer[];
+
+function find(slot: Slot | undefined, qtype: number): PreparedAnswer | undefined {
+  if (slot === undefined) return undefined;
+  if (!Array.isArray(slot)) return preparedType(slot) === qtype ? slot : undefined;
+  for (const prepared of slot) if (preparedType(prepared) === qtype) return prepared;
+  return undefined;
+}
+
+/** The slot with `prepared` in place of the answer of its type, or without that type's answer. */
+function replace(slot: Slot | undefined, qtype: number, prepared: PreparedAnswer | undefined): Slot | undefined {
+  const others = slot === undefined ? [] : (Array.isArray(slot) ? slot : [slot]).filter((p) => preparedType(p) !== qtype);
+  if (prepared) others.push(prepared);
+  return others.length === 0 ? undefined : others.length === 1 ? others[0] : others;
+}
+
 export class PreparedAnswers {
-  private readonly byName = new Map<string, Map<number, PreparedAnswer>>();
+  private readonly byName = new Map<string, Slot>();
   /**
    * Answers made when a query asked for them (negative answers, other types):
    * they carry the SOA serial, so every change drops them all.
@@ -62,7 +79,7 @@ export class PreparedAnswers {
   }
 
   get(key: string, qtype: number): PreparedAnswer | undefined {
-    return this.byName.get(key)?.get(qtype) ?? this.onDemand.get(`${qtype}:${key}`);
+    return find(this.byName.get(key), qtype) ?? this.onDemand.get(`${qtype}:${key}`);
   }
 
   /** Keeps an answer made for a query, for the same question until the registry changes. */
@@ -74,21 +91,18 @@ export class PreparedAnswers {
   /** How many (name, type) answers are prepared; for tests and metrics. */
   get size(): number {
     let n = 0;
-    for (const types of this.byName.values()) n += types.size;
+    for (const slot of this.byName.values()) n += Array.isArray(slot) ? slot.length : 1;
     return n;
   }
 
   private prepare(name: string, qtype: number, key = nameKey(name)): void {
     const result = answer({ name, type: qtype }, this.source);
     const positive = result.kind === 'reply' && result.rcode === 0 && result.answer.length > 0 && !result.chase;
-    let types = this.byName.get(key);
-    if (!positive) {
-      types?.delete(qtype);
-      if (types?.size === 0) this.byName.delete(key);
-      return;
-    }
-    if (!types) this.byName.set(key, (types = new Map()));
-    types.set(qtype, encodeReply(name, result)!);
+    const before = this.byName.get(key);
+    if (!positive && find(before, qtype) === undefined) return;
+    const slot = replace(before, qtype, positive ? encodeReply(name, qtype, result) : undefined);
+    if (slot === undefined) this.byName.delete(key);
+    else this.byName.set(key, slot);
   }
 
   private prepareNames(names: Iterable<string>): void {

@@ -200,72 +200,74 @@ export function nameToWire(name: string): Buffer {
   return Buffer.concat(parts);
 }
 
-/** The lookup key of a name: what `ParsedQuery.key` is for a query of that name. */
+/** The lookup key of a plain lower-case name: what `ParsedQuery.key` is for a query of that name. */
 export function nameKey(name: string): string {
-  return nameToWire(name).toString('latin1').toLowerCase();
+  let key = '';
+  let start = 0;
+  const end = name.endsWith('.') ? name.length - 1 : name.length;
+  while (start < end) {
+    let dot = name.indexOf('.', start);
+    if (dot < 0 || dot > end) dot = end;
+    key += String.fromCharCode(dot - start) + name.slice(start, dot);
+    start = dot + 1;
+  }
+  return `${key}\0`.toLowerCase();
 }
 
-/** An answer encoded for one (name, type), ready to be sent for any spelling of that name. */
-export interface PreparedAnswer {
-  rcode: number;
-  authoritative: boolean;
-  /** Upstream records in it came from a truncated reply. */
-  truncated: boolean;
-  /** Records, as they follow a question of this name; offsets below are absolute in the message. */
-  body: Buffer;
-  /** Where the body starts: header plus question. */
-  questionEnd: number;
-  counts: readonly [answer: number, authority: number, additional: number];
-  /** End offset of each record, in order. */
-  recordEnds: readonly number[];
-  /** Offsets where the zone is spelled out (uncompressed SRV targets). */
-  zoneSites: readonly number[];
-  /** Offset of the zone's labels inside the question name. */
-  zoneInQuestion: number;
-  zoneWire: Buffer;
+/** The length of a presentation-form name on the wire: escapes (\. \\ \DDD) count as one byte. */
+function wireLength(name: string): number {
+  if (name === '.') return 1;
+  let length = 1;
+  let label = 0;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0x2e) {
+      length += 1 + label;
+      label = 0;
+    } else {
+      label++;
+      if (c === 0x5c) i += /\d/.test(name[i + 1] ?? '') ? 3 : 1;
+    }
+  }
+  if (label > 0) length += 1 + label;
+  return length;
 }
 
-class Writer {
-  buffer = Buffer.alloc(512);
-  offset: number;
+/**
+ * An answer encoded for one (name, type), ready to be sent for any spelling of
+ * that name: one Buffer holding a small table, then the records as they follow
+ * the question. One Buffer rather than an object of arrays, because a large
+ * cluster keeps a few of these per pod.
+ *
+ *   0 qtype u16 · 2 rcode u8 · 3 flags u8 (1 authoritative, 2 truncated upstream)
+ *   4 answer/authority/additional counts u16×3 · 10 question end u16
+ *   12 offset of the zone in the question u16 · 14 records u16 · 16 zone sites u16
+ *   18 end offset of each record u16×records, then zone sites u16×sites, then the records
+ *
+ * Offsets are absolute in the reply. Zone sites are where an uncompressed SRV
+ * target spells the zone, to be overwritten with the query's spelling.
+ */
+export type PreparedAnswer = Buffer & { readonly preparedAnswer: unique symbol };
 
-  constructor(start: number) {
-    this.offset = start;
-  }
+const P_QTYPE = 0;
+const P_RCODE = 2;
+const P_FLAGS = 3;
+const P_COUNTS = 4;
+const P_QUESTION_END = 10;
+const P_ZONE_AT = 12;
+const P_RECORDS = 14;
+const P_SITES = 16;
+const P_TABLE = 18;
+const AUTHORITATIVE = 1;
+const UPSTREAM_TRUNCATED = 2;
 
-  private ensure(bytes: number): void {
-    if (this.offset + bytes <= this.buffer.length) return;
-    let size = this.buffer.length * 2;
-    while (size < this.offset + bytes) size *= 2;
-    const next = Buffer.alloc(size);
-    this.buffer.copy(next);
-    this.buffer = next;
-  }
-
-  u8(value: number): void {
-    this.ensure(1);
-    this.buffer.writeUInt8(value, this.offset);
-    this.offset += 1;
-  }
-
-  u16(value: number): void {
-    this.ensure(2);
-    this.buffer.writeUInt16BE(value, this.offset);
-    this.offset += 2;
-  }
-
-  u32(value: number): void {
-    this.ensure(4);
-    this.buffer.writeUInt32BE(value >>> 0, this.offset);
-    this.offset += 4;
-  }
-
-  bytes(data: Buffer): void {
-    this.ensure(data.length);
-    data.copy(this.buffer, this.offset);
-    this.offset += data.length;
-  }
+/** The type of question a prepared answer answers. */
+export function preparedType(prepared: PreparedAnswer): number {
+  return prepared.readUInt16BE(P_QTYPE);
 }
+
+/** Scratch space answers are encoded into before being copied out at their size; encoding is synchronous. */
+let scratch = Buffer.allocUnsafe(4096);
 
 export interface AnswerSections {
   rcode: number;
@@ -277,67 +279,85 @@ export interface AnswerSections {
 }
 
 /**
- * Encodes the records of an answer for a question of `qname` (lower case) in
- * `zone`. The result is valid for every query whose name lower-cases to qname.
+ * Encodes the records of an answer to a question (qname, qtype) in `zone`;
+ * qname is lower case, in presentation form. The result is valid for every
+ * query whose name lower-cases to qname.
  */
-const zoneWires = new Map<string, Buffer>();
-
-/** Wire forms of zones, made once: every prepared answer of a zone shares one. */
-function zoneToWire(zone: string): Buffer {
-  let wire = zoneWires.get(zone);
-  if (!wire) zoneWires.set(zone, (wire = nameToWire(zone)));
-  return wire;
-}
-
-export function prepareAnswer(qname: string, zone: string, sections: AnswerSections): PreparedAnswer {
-  const qnameWire = nameToWire(qname);
-  const zoneWire = zoneToWire(zone);
-  const questionEnd = HEADER + qnameWire.length + 4;
-  const zoneInQuestion = HEADER + qnameWire.length - zoneWire.length;
-  const writer = new Writer(questionEnd);
+export function prepareAnswer(qname: string, qtype: number, zone: string, sections: AnswerSections): PreparedAnswer {
+  const questionEnd = HEADER + wireLength(qname) + 4;
+  const zoneInQuestion = questionEnd - 4 - (zone === '.' ? 1 : zone.length + 1);
   const dictionary = new Map<string, number>([[zone, zoneInQuestion]]);
   const zoneSites: number[] = [];
   const recordEnds: number[] = [];
+  let out = scratch;
+  let at = questionEnd;
 
+  const ensure = (bytes: number): void => {
+    if (at + bytes <= out.length) return;
+    let size = out.length * 2;
+    while (size < at + bytes) size *= 2;
+    const bigger = Buffer.allocUnsafe(size);
+    out.copy(bigger, 0, 0, at);
+    out = bigger;
+    scratch = bigger;
+  };
+  const u16 = (value: number): void => {
+    ensure(2);
+    out.writeUInt16BE(value, at);
+    at += 2;
+  };
+  const u32 = (value: number): void => {
+    ensure(4);
+    out.writeUInt32BE(value >>> 0, at);
+    at += 4;
+  };
+
+  // Names we build are plain lower-case text; each suffix is remembered as a
+  // pointer target, even uncompressed ones, as miekg/dns does.
   const writeName = (name: string, compress: boolean): void => {
-    const labels = name === '.' ? [] : name.slice(0, -1).split('.');
-    for (let i = 0; i < labels.length; i++) {
-      const suffix = `${labels.slice(i).join('.')}.`;
+    ensure(name.length + 2);
+    const end = name.length - 1;
+    let start = 0;
+    while (start < end) {
+      const suffix = start === 0 ? name : name.slice(start);
       const pointer = dictionary.get(suffix);
       if (compress && pointer !== undefined) {
-        writer.u16(0xc000 | pointer);
+        out.writeUInt16BE(0xc000 | pointer, at);
+        at += 2;
         return;
       }
-      // Remember even uncompressed names as targets for later pointers, as miekg/dns does.
-      if (pointer === undefined && writer.offset < 0x3fff) dictionary.set(suffix, writer.offset);
-      if (suffix === zone) zoneSites.push(writer.offset);
-      const label = Buffer.from(labels[i]!, 'latin1');
-      writer.u8(label.length);
-      writer.bytes(label);
+      if (pointer === undefined && at < 0x3fff) dictionary.set(suffix, at);
+      if (suffix === zone) zoneSites.push(at);
+      const dot = name.indexOf('.', start);
+      const length = dot - start;
+      out[at++] = length;
+      for (let i = start; i < dot; i++) out[at++] = name.charCodeAt(i);
+      start = dot + 1;
     }
-    writer.u8(0);
+    out[at++] = 0;
   };
 
   const writeRecord = (rr: RR, ownerIsQuestion: boolean): void => {
-    if (ownerIsQuestion) writer.u16(0xc000 | HEADER);
+    if (ownerIsQuestion) u16(0xc000 | HEADER);
     else writeName(rr.name, true);
-    writer.u16(QTYPE[rr.type]);
-    writer.u16(CLASS_IN);
-    writer.u32(rr.ttl);
-    const lengthAt = writer.offset;
-    writer.u16(0);
-    const start = writer.offset;
+    u16(QTYPE[rr.type]);
+    u16(CLASS_IN);
+    u32(rr.ttl);
+    u16(0);
+    const start = at;
     switch (rr.type) {
       case 'A':
-        writer.bytes(ipv4ToBytes(rr.address));
+        ensure(4);
+        at += ipv4ToBytes(rr.address).copy(out, at);
         break;
       case 'AAAA':
-        writer.bytes(ipv6ToBytes(rr.address));
+        ensure(16);
+        at += ipv6ToBytes(rr.address).copy(out, at);
         break;
       case 'SRV':
-        writer.u16(rr.priority);
-        writer.u16(rr.weight);
-        writer.u16(rr.port);
+        u16(rr.priority);
+        u16(rr.weight);
+        u16(rr.port);
         writeName(rr.target, false);
         break;
       case 'PTR':
@@ -348,40 +368,46 @@ export function prepareAnswer(qname: string, zone: string, sections: AnswerSecti
       case 'TXT':
         for (const text of rr.text) {
           const bytes = Buffer.from(text, 'utf8').subarray(0, 255);
-          writer.u8(bytes.length);
-          writer.bytes(bytes);
+          ensure(1 + bytes.length);
+          out[at++] = bytes.length;
+          at += bytes.copy(out, at);
         }
         break;
       case 'SOA':
         writeName(rr.mname, true);
         writeName(rr.rname, true);
-        writer.u32(rr.serial);
-        writer.u32(rr.refresh);
-        writer.u32(rr.retry);
-        writer.u32(rr.expire);
-        writer.u32(rr.minimum);
+        u32(rr.serial);
+        u32(rr.refresh);
+        u32(rr.retry);
+        u32(rr.expire);
+        u32(rr.minimum);
         break;
     }
-    writer.buffer.writeUInt16BE(writer.offset - start, lengthAt);
-    recordEnds.push(writer.offset);
+    out.writeUInt16BE(at - start, start - 2);
+    recordEnds.push(at);
   };
 
   for (const rr of sections.answer) writeRecord(rr, rr.name === qname);
   for (const rr of sections.authority) writeRecord(rr, false);
   for (const rr of sections.additional) writeRecord(rr, false);
 
-  return {
-    rcode: sections.rcode,
-    authoritative: sections.authoritative,
-    truncated: sections.truncated ?? false,
-    body: Buffer.from(writer.buffer.subarray(questionEnd, writer.offset)),
-    questionEnd,
-    counts: [sections.answer.length, sections.authority.length, sections.additional.length],
-    recordEnds,
-    zoneSites,
-    zoneInQuestion,
-    zoneWire,
-  };
+  const tableEnd = P_TABLE + 2 * (recordEnds.length + zoneSites.length);
+  const packed = Buffer.allocUnsafe(tableEnd + at - questionEnd) as PreparedAnswer;
+  packed.writeUInt16BE(qtype, P_QTYPE);
+  packed[P_RCODE] = sections.rcode;
+  packed[P_FLAGS] = (sections.authoritative ? AUTHORITATIVE : 0) | (sections.truncated ? UPSTREAM_TRUNCATED : 0);
+  packed.writeUInt16BE(sections.answer.length, P_COUNTS);
+  packed.writeUInt16BE(sections.authority.length, P_COUNTS + 2);
+  packed.writeUInt16BE(sections.additional.length, P_COUNTS + 4);
+  packed.writeUInt16BE(questionEnd, P_QUESTION_END);
+  packed.writeUInt16BE(zoneInQuestion, P_ZONE_AT);
+  packed.writeUInt16BE(recordEnds.length, P_RECORDS);
+  packed.writeUInt16BE(zoneSites.length, P_SITES);
+  let t = P_TABLE;
+  for (const end of recordEnds) t = packed.writeUInt16BE(end, t);
+  for (const site of zoneSites) t = packed.writeUInt16BE(site, t);
+  out.copy(packed, tableEnd, questionEnd, at);
+  return packed;
 }
 
 function optRecord(edns: Edns, extendedRcode = 0, udpSize = edns.udpSize): Buffer {
@@ -415,31 +441,43 @@ export function sizeLimit(query: ParsedQuery, transport: 'udp' | 'tcp'): number 
 export function renderAnswer(msg: Buffer, query: ParsedQuery, prepared: PreparedAnswer, limit: number): Buffer {
   const opt = query.edns ? optRecord(query.edns) : undefined;
   const budget = limit - (opt?.length ?? 0);
-  const ends = prepared.recordEnds;
-  let keep = ends.length;
-  if (keep > 0 && ends[keep - 1]! > budget) {
+  const records = prepared.readUInt16BE(P_RECORDS);
+  const sites = prepared.readUInt16BE(P_SITES);
+  const questionEnd = prepared.readUInt16BE(P_QUESTION_END);
+  const recordEnd = (i: number): number => prepared.readUInt16BE(P_TABLE + 2 * i);
+  let keep = records;
+  if (keep > 0 && recordEnd(keep - 1) > budget) {
     keep = 0;
-    while (keep < ends.length && ends[keep]! <= budget) keep++;
+    while (keep < records && recordEnd(keep) <= budget) keep++;
   }
-  const bodyEnd = keep > 0 ? ends[keep - 1]! : prepared.questionEnd;
+  const bodyEnd = keep > 0 ? recordEnd(keep - 1) : questionEnd;
+  const bodyStart = P_TABLE + 2 * (records + sites);
   const out = Buffer.allocUnsafe(bodyEnd + (opt?.length ?? 0));
-  msg.copy(out, 0, 0, prepared.questionEnd);
-  prepared.body.copy(out, prepared.questionEnd, 0, bodyEnd - prepared.questionEnd);
-  const [an, ns] = prepared.counts;
+  msg.copy(out, 0, 0, questionEnd);
+  prepared.copy(out, questionEnd, bodyStart, bodyStart + bodyEnd - questionEnd);
+  const an = prepared.readUInt16BE(P_COUNTS);
+  const ns = prepared.readUInt16BE(P_COUNTS + 2);
   const keptAn = Math.min(an, keep);
   const keptNs = Math.min(ns, keep - keptAn);
   const keptAr = keep - keptAn - keptNs;
-  const truncated = prepared.truncated || keep < ends.length;
-  out.writeUInt16BE(responseFlags(query, prepared.rcode, prepared.authoritative, truncated), 2);
+  const flags = prepared[P_FLAGS]!;
+  const truncated = (flags & UPSTREAM_TRUNCATED) !== 0 || keep < records;
+  out.writeUInt16BE(responseFlags(query, prepared[P_RCODE]!, (flags & AUTHORITATIVE) !== 0, truncated), 2);
   out.writeUInt16BE(1, 4);
   out.writeUInt16BE(keptAn, 6);
   out.writeUInt16BE(keptNs, 8);
   out.writeUInt16BE(keptAr + (opt ? 1 : 0), 10);
-  if (prepared.zoneSites.length > 0) {
-    const zoneStart = prepared.zoneInQuestion;
-    const spelled = msg.subarray(zoneStart, zoneStart + prepared.zoneWire.length);
-    if (!spelled.equals(prepared.zoneWire)) {
-      for (const site of prepared.zoneSites) if (site < bodyEnd) spelled.copy(out, site);
+  if (sites > 0) {
+    // The zone as the query spelled it, over the lower-case spelling of SRV targets.
+    const zoneStart = prepared.readUInt16BE(P_ZONE_AT);
+    const zoneEnd = questionEnd - 4;
+    let upper = false;
+    for (let i = zoneStart; i < zoneEnd && !upper; i++) upper = msg[i]! >= 0x41 && msg[i]! <= 0x5a;
+    if (upper) {
+      for (let i = 0; i < sites; i++) {
+        const site = prepared.readUInt16BE(P_TABLE + 2 * (records + i));
+        if (site < bodyEnd) msg.copy(out, site, zoneStart, zoneEnd);
+      }
     }
   }
   if (opt) opt.copy(out, bodyEnd);

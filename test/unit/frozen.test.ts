@@ -64,7 +64,7 @@ describe('shareWith', () => {
   it('sees a removed or added property as a change', () => {
     const previous = freezeJson({ a: 1, b: 2 });
     expect(shareWith({ a: 1 } as typeof previous, previous)).not.toBe(previous);
-    expect(shareWith({ a: 1, b: 2, c: 3 }, previous)).not.toBe(previous);
+    expect(shareWith({ a: 1, b: 2, c: 3 } as typeof previous, previous)).not.toBe(previous);
   });
 });
 
