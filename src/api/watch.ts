@@ -36,8 +36,29 @@ interface Stream {
 
 const HISTORY = 10_000;
 
+/** The last HISTORY events, oldest first; a ring, so that adding one never moves the others. */
+class History {
+  private readonly entries: (HistoryEntry | undefined)[] = new Array<HistoryEntry | undefined>(HISTORY);
+  private start = 0;
+  private size = 0;
+
+  push(entry: HistoryEntry): void {
+    this.entries[(this.start + this.size) % HISTORY] = entry;
+    if (this.size < HISTORY) this.size++;
+    else this.start = (this.start + 1) % HISTORY;
+  }
+
+  get oldest(): HistoryEntry | undefined {
+    return this.size > 0 ? this.entries[this.start] : undefined;
+  }
+
+  *[Symbol.iterator](): IterableIterator<HistoryEntry> {
+    for (let i = 0; i < this.size; i++) yield this.entries[(this.start + i) % HISTORY]!;
+  }
+}
+
 export class WatchHub {
-  private readonly history: HistoryEntry[] = [];
+  private readonly history = new History();
   private readonly streams = new Set<Stream>();
   private readonly unsubscribe: () => void;
 
@@ -75,7 +96,6 @@ export class WatchHub {
       this.history.push(entry);
       for (const stream of this.streams) this.send(stream, entry);
     }
-    if (this.history.length > HISTORY) this.history.splice(0, this.history.length - HISTORY);
   }
 
   private write(stream: Stream, type: WatchEventType, object: unknown): void {
@@ -115,7 +135,7 @@ export class WatchHub {
       const current = this.store.list(request.kind, request.namespace).filter(request.matches);
       for (const object of current) this.write(stream, 'ADDED', request.render(object, 'ADDED'));
     } else {
-      const oldest = this.history[0]?.resourceVersion;
+      const oldest = this.history.oldest?.resourceVersion;
       const latest = Number(this.store.currentResourceVersion);
       if (since < latest && (oldest === undefined || since < oldest - 1)) {
         const gone = toStatus(new ApiError(410, 'Expired', `too old resource version: ${since} (${oldest ?? latest})`));

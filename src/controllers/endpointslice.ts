@@ -150,7 +150,7 @@ export class EndpointSliceController {
     const stale = [...unused.values()].flat();
     if (writes.length === 0 && stale.length === 0) return;
     this.store.commit([
-      ...writes.map((object) => ({ op: 'put' as const, object })),
+      ...writes.map((object) => ({ op: 'put' as const, object, owned: true })),
       ...stale.map((s) => ({ op: 'delete' as const, kind: 'EndpointSlice' as const, namespace, name: s.metadata.name })),
     ]);
   }

@@ -55,7 +55,7 @@ export class Kubelet {
       const pod = this.started(namespace, name);
       if (pod) started.push(pod);
     }
-    if (started.length) this.store.apply(started, 'update');
+    if (started.length) this.store.apply(started, 'update', true);
   }
 
   sync(namespace: string, name: string): void {

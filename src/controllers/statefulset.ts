@@ -92,7 +92,7 @@ export class StatefulSetController {
       if (ordered) break;
     }
     // Parallel makes every missing member in one write.
-    if (missing.length) this.store.apply(missing, 'create');
+    if (missing.length) this.store.apply(missing, 'create', true);
 
     // Scale down: highest ordinal first; OrderedReady waits until each is gone.
     pods = this.podsOf(set);
@@ -166,6 +166,6 @@ export class StatefulSetController {
       collisionCount: 0,
     };
     if (sameJson(set.status ?? {}, status)) return;
-    this.store.apply([{ ...set, metadata: { ...set.metadata }, status }], 'update');
+    this.store.apply([{ ...set, metadata: { ...set.metadata }, status }], 'update', true);
   }
 }

@@ -54,8 +54,10 @@ export class RecordIndex implements RecordSource {
   /** ExternalName services: an in-zone target's answer follows any other service. */
   private readonly externalNames = new Set<string>();
   private readonly clusterIpOwners = new Map<string, string[]>();
-  private readonly endpointOwners = new Map<string, Map<string, Set<string>>>();
-  private readonly podIps = new Map<string, number>();
+  /** Endpoint address → [service key, endpoint label, service key, label, …] in the order they came. */
+  private readonly endpointOwners = new Map<string, string[]>();
+  /** namespace → pod IP → how many pods hold it */
+  private readonly podIps = new Map<string, Map<string, number>>();
   private readonly listeners = new Set<IndexListener>();
   private readonly unsubscribe: () => void;
   private readonly unsubscribeSettled: () => void;
@@ -109,16 +111,16 @@ export class RecordIndex implements RecordSource {
       if (view) return [serviceDomain(view, zone)];
     }
     const targets: string[] = [];
-    for (const [key, labels] of this.endpointOwners.get(address) ?? []) {
-      const view = this.views.get(key);
-      if (!view) continue;
-      for (const label of labels) targets.push(`${label}.${serviceDomain(view, zone)}`);
+    const endpoints = this.endpointOwners.get(address) ?? [];
+    for (let i = 0; i < endpoints.length; i += 2) {
+      const view = this.views.get(endpoints[i]!);
+      if (view) targets.push(`${endpoints[i + 1]!}.${serviceDomain(view, zone)}`);
     }
     return targets;
   }
 
   podIpExists(namespace: string, ip: string): boolean {
-    return (this.podIps.get(`${namespace}/${ip}`) ?? 0) > 0;
+    return (this.podIps.get(namespace)?.get(ip) ?? 0) > 0;
   }
 
   private apply(events: readonly StoreEvent[]): void {
@@ -192,8 +194,8 @@ export class RecordIndex implements RecordSource {
         const before = podIp(event.previous?.kind === 'Pod' ? event.previous : undefined);
         const after = deleted ? undefined : podIp(object);
         if (before === after) return false;
-        if (before) this.countPodIp(`${namespace}/${before}`, -1);
-        if (after) this.countPodIp(`${namespace}/${after}`, +1);
+        if (before) this.countPodIp(namespace, before, -1);
+        if (after) this.countPodIp(namespace, after, +1);
         return this.config.pods === 'verified';
       }
       case 'StatefulSet':
@@ -202,10 +204,13 @@ export class RecordIndex implements RecordSource {
     }
   }
 
-  private countPodIp(key: string, delta: number): void {
-    const next = (this.podIps.get(key) ?? 0) + delta;
-    if (next > 0) this.podIps.set(key, next);
-    else this.podIps.delete(key);
+  private countPodIp(namespace: string, ip: string, delta: number): void {
+    let ips = this.podIps.get(namespace);
+    if (!ips) this.podIps.set(namespace, (ips = new Map()));
+    const next = (ips.get(ip) ?? 0) + delta;
+    if (next > 0) ips.set(ip, next);
+    else ips.delete(ip);
+    if (ips.size === 0) this.podIps.delete(namespace);
   }
 
   /** Rebuilds one Service's view; returns true if what DNS sees of it changed. */
@@ -235,11 +240,11 @@ export class RecordIndex implements RecordSource {
       addresses.add(ip);
     }
     for (const endpoint of view.endpoints) {
-      let byService = this.endpointOwners.get(endpoint.address);
-      if (!byService) this.endpointOwners.set(endpoint.address, (byService = new Map()));
-      let labels = byService.get(key);
-      if (!labels) byService.set(key, (labels = new Set()));
-      labels.add(endpoint.label);
+      let owners = this.endpointOwners.get(endpoint.address);
+      if (!owners) this.endpointOwners.set(endpoint.address, (owners = []));
+      let known = false;
+      for (let i = 0; i < owners.length && !known; i += 2) known = owners[i] === key && owners[i + 1] === endpoint.label;
+      if (!known) owners.push(key, endpoint.label);
       addresses.add(endpoint.address);
     }
   }
@@ -253,9 +258,13 @@ export class RecordIndex implements RecordSource {
       addresses.add(ip);
     }
     for (const endpoint of view.endpoints) {
-      const byService = this.endpointOwners.get(endpoint.address);
-      byService?.delete(key);
-      if (byService?.size === 0) this.endpointOwners.delete(endpoint.address);
+      const owners = this.endpointOwners.get(endpoint.address);
+      if (owners) {
+        const kept: string[] = [];
+        for (let i = 0; i < owners.length; i += 2) if (owners[i] !== key) kept.push(owners[i]!, owners[i + 1]!);
+        if (kept.length) this.endpointOwners.set(endpoint.address, kept);
+        else this.endpointOwners.delete(endpoint.address);
+      }
       addresses.add(endpoint.address);
     }
   }

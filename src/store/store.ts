@@ -9,6 +9,7 @@ import { ipFamily } from '../model/ip.js';
 import { type Kind, type KubeObject, type Service, isNamespaced } from '../model/types.js';
 import { AddressAllocator, type Cidr, parseCidr } from './allocator.js';
 import { copyJson, freezeJson, sameJson, shareWith } from './frozen.js';
+import { Postings } from './postings.js';
 
 export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -22,7 +23,16 @@ export interface StoreEvent {
 export type StoreListener = (events: readonly StoreEvent[]) => void;
 
 export type StoreChange =
-  | { op: 'put'; object: KubeObject; mode?: 'create' | 'update' | 'apply' }
+  | {
+      op: 'put';
+      object: KubeObject;
+      mode?: 'create' | 'update' | 'apply';
+      /**
+       * The writer built this object for this write and lets go of it (controllers):
+       * it is frozen and kept as it is instead of copied.
+       */
+      owned?: boolean;
+    }
   | { op: 'delete'; kind: Kind; namespace?: string; name: string };
 
 export interface StoreOptions {
@@ -70,8 +80,8 @@ function sameSpec(a: KubeObject, b: KubeObject): boolean {
  * The stored copy of a written object: shares the input's frozen subtrees;
  * the object, its metadata and its spec are its own, as commit fills them in.
  */
-function writableCopy(input: KubeObject): KubeObject {
-  let next = copyJson(input);
+function writableCopy(input: KubeObject, owned: boolean): KubeObject {
+  let next = owned ? input : copyJson(input);
   if (Object.isFrozen(next)) next = { ...next };
   if (Object.isFrozen(next.metadata)) next.metadata = { ...next.metadata };
   if ('spec' in next && next.spec && Object.isFrozen(next.spec)) (next as { spec: object }).spec = { ...next.spec };
@@ -82,53 +92,68 @@ function writableCopy(input: KubeObject): KubeObject {
 class Indexes {
   /** kind/namespace → name → object */
   readonly byNamespace = new Map<string, Map<string, KubeObject>>();
-  /** kind/namespace → "label=value" → names */
-  readonly byLabel = new Map<string, Map<string, Set<string>>>();
+  /** kind/namespace → label key → label value → names */
+  readonly byLabel = new Map<string, Map<string, Postings<string>>>();
   /** owner uid → object keys */
-  readonly byOwner = new Map<string, Set<string>>();
-  /** namespace → "key=value" of a Service selector → Service names */
-  readonly bySelector = new Map<string, Map<string, Set<string>>>();
+  readonly byOwner = new Postings<string>();
+  /** namespace → selector key → selector value → Service names */
+  readonly bySelector = new Map<string, Map<string, Postings<string>>>();
 
-  private static add<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-    let set = map.get(key);
-    if (!set) map.set(key, (set = new Set()));
-    set.add(value);
-  }
-
-  private static remove<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-    const set = map.get(key);
-    set?.delete(value);
-    if (set?.size === 0) map.delete(key);
-  }
-
-  private static group<K, V>(map: Map<string, Map<K, V>>, key: string): Map<K, V> {
+  private static group<K, V>(map: Map<K, V>, key: K, make: () => V): V {
     let inner = map.get(key);
-    if (!inner) map.set(key, (inner = new Map()));
+    if (inner === undefined) map.set(key, (inner = make()));
     return inner;
   }
 
-  put(key: string, object: KubeObject): void {
+  private static addPairs(index: Map<string, Postings<string>>, pairs: Record<string, string> | undefined, name: string): void {
+    if (pairs) for (const key in pairs) Indexes.group(index, key, () => new Postings<string>()).add(pairs[key]!, name);
+  }
+
+  private static removePairs(index: Map<string, Postings<string>> | undefined, pairs: Record<string, string> | undefined, name: string): void {
+    if (!index || !pairs) return;
+    for (const key in pairs) {
+      const postings = index.get(key);
+      postings?.remove(pairs[key]!, name);
+      if (postings?.isEmpty) index.delete(key);
+    }
+  }
+
+  clear(): void {
+    this.byNamespace.clear();
+    this.byLabel.clear();
+    this.byOwner.clear();
+    this.bySelector.clear();
+  }
+
+  /** Indexes a new version; `previous` is the version it replaces, if any. */
+  put(key: string, object: KubeObject, previous?: KubeObject): void {
     const scope = `${object.kind}/${object.metadata.namespace ?? ''}`;
-    Indexes.group(this.byNamespace, scope).set(object.metadata.name, object);
-    const labels = Indexes.group(this.byLabel, scope);
-    for (const [k, v] of Object.entries(object.metadata.labels ?? {})) Indexes.add(labels, `${k}=${v}`, object.metadata.name);
-    for (const ref of object.metadata.ownerReferences ?? []) Indexes.add(this.byOwner, ref.uid, key);
-    if (object.kind === 'Service') {
-      const selectors = Indexes.group(this.bySelector, object.metadata.namespace ?? 'default');
-      for (const [k, v] of Object.entries(object.spec.selector ?? {})) Indexes.add(selectors, `${k}=${v}`, object.metadata.name);
+    const name = object.metadata.name;
+    Indexes.group(this.byNamespace, scope, () => new Map()).set(name, object);
+    // Versions share unchanged parts, so the same labels are the same object.
+    if (previous?.metadata.labels !== object.metadata.labels) {
+      Indexes.removePairs(this.byLabel.get(scope), previous?.metadata.labels, name);
+      Indexes.addPairs(Indexes.group(this.byLabel, scope, () => new Map()), object.metadata.labels, name);
+    }
+    if (previous?.metadata.ownerReferences !== object.metadata.ownerReferences) {
+      for (const ref of previous?.metadata.ownerReferences ?? []) this.byOwner.remove(ref.uid, key);
+      for (const ref of object.metadata.ownerReferences ?? []) this.byOwner.add(ref.uid, key);
+    }
+    const selector = (o: KubeObject | undefined): Record<string, string> | undefined => (o?.kind === 'Service' ? o.spec.selector : undefined);
+    if (selector(previous) !== selector(object)) {
+      const namespace = object.metadata.namespace ?? 'default';
+      Indexes.removePairs(this.bySelector.get(namespace), selector(previous), name);
+      if (selector(object)) Indexes.addPairs(Indexes.group(this.bySelector, namespace, () => new Map()), selector(object), name);
     }
   }
 
   drop(key: string, object: KubeObject): void {
     const scope = `${object.kind}/${object.metadata.namespace ?? ''}`;
-    this.byNamespace.get(scope)?.delete(object.metadata.name);
-    const labels = this.byLabel.get(scope);
-    if (labels) for (const [k, v] of Object.entries(object.metadata.labels ?? {})) Indexes.remove(labels, `${k}=${v}`, object.metadata.name);
-    for (const ref of object.metadata.ownerReferences ?? []) Indexes.remove(this.byOwner, ref.uid, key);
-    if (object.kind === 'Service') {
-      const selectors = this.bySelector.get(object.metadata.namespace ?? 'default');
-      if (selectors) for (const [k, v] of Object.entries(object.spec.selector ?? {})) Indexes.remove(selectors, `${k}=${v}`, object.metadata.name);
-    }
+    const name = object.metadata.name;
+    this.byNamespace.get(scope)?.delete(name);
+    Indexes.removePairs(this.byLabel.get(scope), object.metadata.labels, name);
+    for (const ref of object.metadata.ownerReferences ?? []) this.byOwner.remove(ref.uid, key);
+    if (object.kind === 'Service') Indexes.removePairs(this.bySelector.get(object.metadata.namespace ?? 'default'), object.spec.selector, name);
   }
 }
 
@@ -171,7 +196,7 @@ export class ObjectStore {
   restore(objects: readonly KubeObject[], resourceVersion: number): void {
     this.objects.clear();
     this.clusterIps.clear();
-    for (const map of [this.indexes.byNamespace, this.indexes.byLabel, this.indexes.byOwner, this.indexes.bySelector]) map.clear();
+    this.indexes.clear();
     for (const object of objects) {
       const key = keyOf(object);
       const stored = freezeJson(copyJson(object));
@@ -208,11 +233,12 @@ export class ObjectStore {
     if (pairs.length === 0) return this.list(kind, namespace);
     const scope = `${kind}/${namespace}`;
     const labels = this.indexes.byLabel.get(scope);
-    const sets = pairs.map(([k, v]) => labels?.get(`${k}=${v}`) ?? new Set<string>()).sort((a, b) => a.size - b.size);
+    const postings = pairs.map(([k, v]) => ({ key: v, within: labels?.get(k) })).sort((a, b) => (a.within?.size(a.key) ?? 0) - (b.within?.size(b.key) ?? 0));
+    const [narrowest, ...others] = postings;
     const objects = this.indexes.byNamespace.get(scope);
     const out: Extract<KubeObject, { kind: K }>[] = [];
-    for (const name of sets[0]!) {
-      if (!sets.every((set) => set.has(name))) continue;
+    for (const name of narrowest!.within?.get(narrowest!.key) ?? []) {
+      if (!others.every((p) => p.within?.has(p.key, name))) continue;
       const object = objects?.get(name);
       if (object) out.push(object as Extract<KubeObject, { kind: K }>);
     }
@@ -221,7 +247,7 @@ export class ObjectStore {
 
   /** Objects with an ownerReference to this uid. */
   listOwnedBy(uid: string): KubeObject[] {
-    return [...(this.indexes.byOwner.get(uid) ?? [])].map((key) => this.objects.get(key)!).filter(Boolean);
+    return [...this.indexes.byOwner.get(uid)].map((key) => this.objects.get(key)!).filter(Boolean);
   }
 
   /** Services in a namespace whose (non-empty) selector matches these labels. */
@@ -229,7 +255,7 @@ export class ObjectStore {
     const selectors = this.indexes.bySelector.get(namespace);
     if (!selectors) return [];
     const candidates = new Set<string>();
-    for (const [k, v] of Object.entries(labels)) for (const name of selectors.get(`${k}=${v}`) ?? []) candidates.add(name);
+    for (const key in labels) for (const name of selectors.get(key)?.get(labels[key]!) ?? []) candidates.add(name);
     const out: Service[] = [];
     for (const name of candidates) {
       const service = this.get('Service', namespace, name);
@@ -264,8 +290,8 @@ export class ObjectStore {
   }
 
   /** Creates or updates every object, or none of them. */
-  apply(objects: readonly KubeObject[], mode: 'create' | 'update' | 'apply' = 'apply'): KubeObject[] {
-    const events = this.commit(objects.map((object) => ({ op: 'put', object, mode })));
+  apply(objects: readonly KubeObject[], mode: 'create' | 'update' | 'apply' = 'apply', owned = false): KubeObject[] {
+    const events = this.commit(objects.map((object) => ({ op: 'put', object, mode, owned })));
     return events.map((event) => event.object);
   }
 
@@ -330,7 +356,7 @@ export class ObjectStore {
           `Operation cannot be fulfilled on ${describeKey(input.kind, namespace, input.metadata.name)}: the object has been modified; please apply your changes to the latest version and try again`,
         );
       }
-      const next = writableCopy(input);
+      const next = writableCopy(input, change.owned === true);
       if (isNamespaced(next.kind)) next.metadata.namespace = namespace;
       if (next.kind === 'Service') this.planClusterIps(next, existing as Service | undefined, plannedIps);
       remember(key, next);
@@ -364,9 +390,8 @@ export class ObjectStore {
       next.metadata.resourceVersion = String(++this.resourceVersion);
       if (previous?.kind === 'Service') this.releaseClusterIps(previous);
       if (next.kind === 'Service') for (const ip of next.spec.clusterIPs ?? []) if (ip !== 'None') this.clusterIps.set(ip, key);
-      if (previous) this.indexes.drop(key, previous);
       this.objects.set(key, freezeJson(next));
-      this.indexes.put(key, next);
+      this.indexes.put(key, next, previous);
       events.push({ type: previous ? 'MODIFIED' : 'ADDED', object: next, ...(previous ? { previous } : {}) });
     }
     if (events.length > 0) {
