@@ -9,6 +9,7 @@ import { buildApiApp } from './api/app.js';
 import { Metrics } from './api/metrics.js';
 import { ControllerManager } from './controllers/manager.js';
 import { PreparedAnswers } from './dns/prepared.js';
+import { nowTimestamp } from './model/pods.js';
 import { Responder } from './dns/responder.js';
 import { DnsTransport } from './dns/transport.js';
 import { HeadlessDnsError } from './errors.js';
@@ -264,7 +265,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
     },
     setReady: (podName, ready, namespace = 'default') => {
       const pod = mustGet('Pod', podName, namespace);
-      const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const at = nowTimestamp();
       const status = ready ? 'True' : 'False';
       const conditions = [...(pod.status?.conditions ?? [])].filter((c) => c.type !== 'Ready' && c.type !== 'ContainersReady');
       conditions.push({ type: 'Ready', status, lastTransitionTime: at }, { type: 'ContainersReady', status, lastTransitionTime: at });

@@ -47,8 +47,9 @@ function find(slot: Slot | undefined, qtype: number): PreparedAnswer | undefined
 /** The slot with `prepared` in place of the answer of its type, or without that type's answer. */
 function replace(slot: Slot | undefined, qtype: number, prepared: PreparedAnswer | undefined): Slot | undefined {
   const others = slot === undefined ? [] : (Array.isArray(slot) ? slot : [slot]).filter((p) => preparedType(p) !== qtype);
-  if (prepared) others.push(prepared);
-  return others.length === 0 ? undefined : others.length === 1 ? others[0] : others;
+  const all = prepared ? [...others, prepared] : others;
+  // Spread makes an array of exactly this length; push would leave room for 16 more.
+  return all.length === 0 ? undefined : all.length === 1 ? all[0] : [...all];
 }
 
 export class PreparedAnswers {

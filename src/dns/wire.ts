@@ -14,7 +14,7 @@
 // - truncation keeps a prefix of answer, then authority, then additional, and
 //   sets TC when anything was dropped (miekg/dns msg_truncate.go).
 
-import { ipv4ToBytes, ipv6ToBytes } from '../model/ip.js';
+import { ipv6ToBytes } from '../model/ip.js';
 import type { RR } from '../records/rr.js';
 import { CLASS_IN, QTYPE, RCODE } from './constants.js';
 
@@ -200,18 +200,27 @@ export function nameToWire(name: string): Buffer {
   return Buffer.concat(parts);
 }
 
+/** Where keys are spelled out before becoming one flat string (a Map keeps a few per pod). */
+const keyScratch = Buffer.allocUnsafe(256);
+
 /** The lookup key of a plain lower-case name: what `ParsedQuery.key` is for a query of that name. */
 export function nameKey(name: string): string {
-  let key = '';
-  let start = 0;
   const end = name.endsWith('.') ? name.length - 1 : name.length;
+  if (end + 2 > keyScratch.length) return nameToWire(name).toString('latin1').toLowerCase();
+  let at = 0;
+  let start = 0;
   while (start < end) {
     let dot = name.indexOf('.', start);
     if (dot < 0 || dot > end) dot = end;
-    key += String.fromCharCode(dot - start) + name.slice(start, dot);
+    keyScratch[at++] = dot - start;
+    for (let i = start; i < dot; i++) {
+      const c = name.charCodeAt(i);
+      keyScratch[at++] = c >= 0x41 && c <= 0x5a ? c + 32 : c;
+    }
     start = dot + 1;
   }
-  return `${key}\0`.toLowerCase();
+  keyScratch[at++] = 0;
+  return keyScratch.toString('latin1', 0, at);
 }
 
 /** The length of a presentation-form name on the wire: escapes (\. \\ \DDD) count as one byte. */
@@ -264,6 +273,20 @@ const UPSTREAM_TRUNCATED = 2;
 /** The type of question a prepared answer answers. */
 export function preparedType(prepared: PreparedAnswer): number {
   return prepared.readUInt16BE(P_QTYPE);
+}
+
+/** Writes a dotted quad (already valid: it came from the registry) as four bytes; returns the offset after it. */
+function writeIpv4(out: Buffer, at: number, address: string): number {
+  let value = 0;
+  for (let i = 0; i < address.length; i++) {
+    const c = address.charCodeAt(i);
+    if (c === 0x2e) {
+      out[at++] = value;
+      value = 0;
+    } else value = value * 10 + (c - 0x30);
+  }
+  out[at++] = value;
+  return at;
 }
 
 /** Scratch space answers are encoded into before being copied out at their size; encoding is synchronous. */
@@ -348,7 +371,7 @@ export function prepareAnswer(qname: string, qtype: number, zone: string, sectio
     switch (rr.type) {
       case 'A':
         ensure(4);
-        at += ipv4ToBytes(rr.address).copy(out, at);
+        at = writeIpv4(out, at, rr.address);
         break;
       case 'AAAA':
         ensure(16);

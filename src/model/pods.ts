@@ -34,6 +34,19 @@ export function runningConditions(ready: boolean, at: string): PodCondition[] {
   ];
 }
 
+let lastSecond = Number.NaN;
+let lastText = '';
+
+/**
+ * The current time as the API server writes it (RFC 3339, whole seconds).
+ * Objects written in the same second share one string.
+ */
 export function nowTimestamp(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    // A flat string of its own, not the result of a replace() kept alive by every object.
+    lastText = Buffer.from(new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'), 'latin1').toString('latin1');
+  }
+  return lastText;
 }

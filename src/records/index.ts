@@ -240,11 +240,11 @@ export class RecordIndex implements RecordSource {
       addresses.add(ip);
     }
     for (const endpoint of view.endpoints) {
-      let owners = this.endpointOwners.get(endpoint.address);
-      if (!owners) this.endpointOwners.set(endpoint.address, (owners = []));
+      const owners = this.endpointOwners.get(endpoint.address) ?? [];
       let known = false;
       for (let i = 0; i < owners.length && !known; i += 2) known = owners[i] === key && owners[i + 1] === endpoint.label;
-      if (!known) owners.push(key, endpoint.label);
+      // A new array of exactly this length (push would leave room for 16 more).
+      if (!known) this.endpointOwners.set(endpoint.address, [...owners, key, endpoint.label]);
       addresses.add(endpoint.address);
     }
   }

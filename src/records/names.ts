@@ -51,9 +51,11 @@ function stripUnderscore(label: string): string {
  */
 export function parseRequest(name: string, zone: string): RecordRequest | undefined {
   const request: RecordRequest = { podOrSvc: '', namespace: '', service: '', endpoint: '', port: '', protocol: '' };
-  const segs = labelsOf(name).slice(0, labelsOf(name).length - labelsOf(zone).length);
-  if (segs.length === 0) return request;
-  const base = segs.join('.');
+  // The labels below the zone: the name minus ".<zone>" (the caller matched the zone already).
+  const below = zone === '.' ? name.slice(0, -1) : name.length > zone.length ? name.slice(0, name.length - zone.length - 1) : '';
+  if (below === '') return request;
+  const segs = below.split('.');
+  const base = below;
   if (base === 'svc' || base === 'pod') return request;
   let last = segs.length - 1;
   const kind = segs[last];

@@ -3,13 +3,14 @@
 // committed with one resourceVersion step per object and announced to
 // listeners as one batch, so nobody ever sees half of an apply.
 
-import { randomUUID } from 'node:crypto';
 import { HeadlessDnsError } from '../errors.js';
 import { ipFamily } from '../model/ip.js';
+import { nowTimestamp } from '../model/pods.js';
 import { type Kind, type KubeObject, type Service, isNamespaced } from '../model/types.js';
 import { AddressAllocator, type Cidr, parseCidr } from './allocator.js';
 import { copyJson, freezeJson, sameJson, shareWith } from './frozen.js';
 import { Postings } from './postings.js';
+import { newUid } from './uid.js';
 
 export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -363,7 +364,7 @@ export class ObjectStore {
     }
 
     const events: StoreEvent[] = [];
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = nowTimestamp();
     for (const key of order) {
       let next = planned.get(key);
       const previous = this.objects.get(key);
@@ -377,7 +378,7 @@ export class ObjectStore {
         events.push({ type: 'DELETED', object: freezeJson(gone), previous });
         continue;
       }
-      next.metadata.uid = previous?.metadata.uid ?? next.metadata.uid ?? randomUUID();
+      next.metadata.uid = previous?.metadata.uid ?? next.metadata.uid ?? newUid();
       next.metadata.creationTimestamp = previous?.metadata.creationTimestamp ?? now;
       const generation = previous?.metadata.generation ?? 0;
       next.metadata.generation = !previous ? 1 : sameSpec(previous, next) ? generation : generation + 1;
