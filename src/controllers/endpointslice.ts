@@ -72,7 +72,25 @@ function groupKey(addressType: string, ports: readonly EndpointPort[]): string {
 }
 
 export class EndpointSliceController {
+  /** "namespace/name" → resourceVersion of the controller's own last write of each slice. */
+  private readonly ownWrites = new Map<string, string>();
+
   constructor(private readonly store: ObjectStore) {}
+
+  /** True when this slice event is the controller's own write (or delete): nothing to put back. */
+  wroteLast(slice: EndpointSlice, deleted: boolean): boolean {
+    const key = `${slice.metadata.namespace ?? 'default'}/${slice.metadata.name}`;
+    const own = this.ownWrites.get(key) === slice.metadata.resourceVersion;
+    if (deleted) this.ownWrites.delete(key);
+    return own;
+  }
+
+  private commit(changes: Parameters<ObjectStore['commit']>[0]): void {
+    for (const event of this.store.commit(changes)) {
+      const key = `${event.object.metadata.namespace ?? 'default'}/${event.object.metadata.name}`;
+      this.ownWrites.set(key, event.object.metadata.resourceVersion ?? '');
+    }
+  }
 
   /** Services in a namespace whose selector matches any of the given label sets. */
   servicesSelecting(namespace: string, ...labelSets: (Record<string, string> | undefined)[]): Service[] {
@@ -128,7 +146,7 @@ export class EndpointSliceController {
     const existing = this.managedSlices(namespace, name);
     const selector = service?.spec.selector;
     if (!service || !selector || Object.keys(selector).length === 0) {
-      if (existing.length) this.store.commit(existing.map((s) => ({ op: 'delete', kind: 'EndpointSlice', namespace, name: s.metadata.name })));
+      if (existing.length) this.commit(existing.map((s) => ({ op: 'delete', kind: 'EndpointSlice', namespace, name: s.metadata.name })));
       return;
     }
     const desired = this.desired(service);
@@ -149,7 +167,7 @@ export class EndpointSliceController {
     }
     const stale = [...unused.values()].flat();
     if (writes.length === 0 && stale.length === 0) return;
-    this.store.commit([
+    this.commit([
       ...writes.map((object) => ({ op: 'put' as const, object, owned: true })),
       ...stale.map((s) => ({ op: 'delete' as const, kind: 'EndpointSlice' as const, namespace, name: s.metadata.name })),
     ]);

@@ -1,6 +1,10 @@
-// Runs the controllers on store events. Reconciles happen inside the store's
-// event delivery, so by the time a write returns, every reconcile it caused has
-// run and committed (the store announces those commits in order afterwards).
+// Runs the controllers on store events. Events only mark what needs
+// reconciling, as a controller's work queue does; the reconciles run when the
+// store is idle (every batch delivered), one stage at a time in the order a
+// new pod travels: StatefulSet → kubelet → EndpointSlice. A set scaled to 10
+// is then reconciled once per round, not once per event, and its slice is
+// written once its pods have addresses. By the time a write returns, every
+// reconcile it caused has run and committed.
 
 import type { KubeObject, Pod } from '../model/types.js';
 import type { Cidr } from '../store/allocator.js';
@@ -28,9 +32,15 @@ export class ControllerManager {
   private readonly statefulSets: StatefulSetController;
   private readonly endpointSlices: EndpointSliceController;
   private readonly unsubscribe: () => void;
+  private readonly unsubscribeIdle: () => void;
+  /** Work marked by events, by stage; "namespace/name" keys (sets map to their uid). */
+  private deletedSets = new Map<string, string | undefined>();
+  private sets = new Set<string>();
+  private pods = new Set<string>();
+  private services = new Set<string>();
 
   constructor(
-    store: ObjectStore,
+    private readonly store: ObjectStore,
     private readonly options: ControllerOptions,
   ) {
     this.terminator = new PodTerminator(store, options.podGraceSeconds, (error) => options.log(`pod termination: ${String(error)}`));
@@ -39,6 +49,7 @@ export class ControllerManager {
     this.endpointSlices = new EndpointSliceController(store);
     this.leases = new LeaseController(store, options.log);
     this.unsubscribe = store.subscribe((events) => this.onEvents(events));
+    this.unsubscribeIdle = store.onIdle(() => this.drain());
     // Objects that were there before the controllers started.
     this.run(() => this.kubelet.syncAll(store.list('Pod').map((pod) => [pod.metadata.namespace ?? 'default', pod.metadata.name] as const)));
     for (const set of store.list('StatefulSet')) this.run(() => this.statefulSets.reconcile(set.metadata.namespace ?? 'default', set.metadata.name));
@@ -47,6 +58,7 @@ export class ControllerManager {
 
   close(): void {
     this.unsubscribe();
+    this.unsubscribeIdle();
     this.terminator.close();
     this.leases.close();
   }
@@ -61,38 +73,36 @@ export class ControllerManager {
   }
 
   private onEvents(events: readonly StoreEvent[]): void {
-    const sets = new Map<string, string | undefined>();
-    const deletedSets = new Map<string, string | undefined>();
-    const services = new Set<string>();
-    const pods = new Set<string>();
     const key = (object: KubeObject): string => `${object.metadata.namespace ?? 'default'}/${object.metadata.name}`;
     for (const event of events) {
       const object = event.object;
       switch (object.kind) {
         case 'StatefulSet':
-          if (event.type === 'DELETED') deletedSets.set(key(object), object.metadata.uid);
-          else sets.set(key(object), object.metadata.uid);
+          if (event.type === 'DELETED') {
+            this.deletedSets.set(key(object), object.metadata.uid);
+            this.sets.delete(key(object));
+          } else this.sets.add(key(object));
           break;
         case 'Pod': {
           const before = event.previous as Pod | undefined;
           this.kubelet.notePod(before, event.type === 'DELETED' ? undefined : object);
-          if (event.type !== 'DELETED') pods.add(key(object));
+          if (event.type !== 'DELETED') this.pods.add(key(object));
           const owner = controllerOf(object);
-          if (owner?.kind === 'StatefulSet') sets.set(`${object.metadata.namespace ?? 'default'}/${owner.name}`, owner.uid);
+          if (owner?.kind === 'StatefulSet') this.sets.add(`${object.metadata.namespace ?? 'default'}/${owner.name}`);
           const namespace = object.metadata.namespace ?? 'default';
           for (const service of this.endpointSlices.servicesSelecting(namespace, object.metadata.labels, before?.metadata.labels)) {
-            services.add(key(service));
+            this.services.add(key(service));
           }
           break;
         }
         case 'Service':
-          services.add(key(object));
+          this.services.add(key(object));
           break;
         case 'EndpointSlice':
           // Someone touched a slice the controller owns: put it back the way it should be.
-          if (object.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY) {
+          if (object.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY && !this.endpointSlices.wroteLast(object, event.type === 'DELETED')) {
             const service = object.metadata.labels[SERVICE_NAME_LABEL];
-            if (service) services.add(`${object.metadata.namespace ?? 'default'}/${service}`);
+            if (service) this.services.add(`${object.metadata.namespace ?? 'default'}/${service}`);
           }
           break;
         case 'Lease':
@@ -102,27 +112,39 @@ export class ControllerManager {
           break;
       }
     }
-    if (pods.size) {
-      this.run(() =>
-        this.kubelet.syncAll(
-          [...pods].map((id) => {
-            const [namespace = 'default', name = ''] = id.split('/');
-            return [namespace, name] as const;
-          }),
-        ),
-      );
+  }
+
+  /**
+   * Runs the first stage that has work, and the next ones while nothing was
+   * written; a write is delivered (marking more work) before the next stage runs.
+   */
+  private drain(): void {
+    const split = (id: string): [string, string] => {
+      const at = id.indexOf('/');
+      return [id.slice(0, at), id.slice(at + 1)];
+    };
+    if (this.deletedSets.size) {
+      const work = this.deletedSets;
+      this.deletedSets = new Map();
+      for (const [id, uid] of work) this.run(() => this.statefulSets.reconcileDeleted(...split(id), uid));
+      if (this.store.deliveriesPending) return;
     }
-    for (const [id, uid] of deletedSets) {
-      const [namespace = 'default', name = ''] = id.split('/');
-      this.run(() => this.statefulSets.reconcileDeleted(namespace, name, uid));
+    if (this.pods.size) {
+      const work = this.pods;
+      this.pods = new Set();
+      this.run(() => this.kubelet.syncAll([...work].map(split)));
+      if (this.store.deliveriesPending) return;
     }
-    for (const id of sets.keys()) {
-      const [namespace = 'default', name = ''] = id.split('/');
-      this.run(() => this.statefulSets.reconcile(namespace, name));
+    if (this.sets.size) {
+      const work = this.sets;
+      this.sets = new Set();
+      for (const id of work) this.run(() => this.statefulSets.reconcile(...split(id)));
+      if (this.store.deliveriesPending) return;
     }
-    for (const id of services) {
-      const [namespace = 'default', name = ''] = id.split('/');
-      this.run(() => this.endpointSlices.reconcile(namespace, name));
+    if (this.services.size) {
+      const work = this.services;
+      this.services = new Set();
+      for (const id of work) this.run(() => this.endpointSlices.reconcile(...split(id)));
     }
   }
 }

@@ -166,6 +166,7 @@ export class ObjectStore {
   private readonly listeners = new Set<StoreListener>();
   private readonly undelivered: StoreEvent[][] = [];
   private readonly settledListeners = new Set<() => void>();
+  private readonly idleListeners = new Set<() => void>();
   private delivering = false;
   private resourceVersion = 0;
   private readonly onListenerError: (error: unknown) => void;
@@ -206,6 +207,11 @@ export class ObjectStore {
       if (stored.kind === 'Service') for (const ip of stored.spec.clusterIPs ?? []) if (ip !== 'None') this.clusterIps.set(ip, key);
     }
     this.resourceVersion = Math.max(this.resourceVersion, resourceVersion);
+  }
+
+  /** True while committed batches wait to be delivered (an idle listener wrote something). */
+  get deliveriesPending(): boolean {
+    return this.undelivered.length > 0;
   }
 
   /** The last resourceVersion handed out. */
@@ -282,6 +288,18 @@ export class ObjectStore {
   onSettled(listener: () => void): () => void {
     this.settledListeners.add(listener);
     return () => this.settledListeners.delete(listener);
+  }
+
+  /**
+   * Runs whenever every committed batch of a cascade has been delivered, before
+   * the cascade settles. Listeners may write: their writes are delivered, then
+   * idle listeners run again, until a round writes nothing. Controllers do
+   * their reconciling here, so each object is reconciled once per round
+   * however many events touched it.
+   */
+  onIdle(listener: () => void): () => void {
+    this.idleListeners.add(listener);
+    return () => this.idleListeners.delete(listener);
   }
 
   /** Listeners run synchronously after each committed batch, in subscription order. */
@@ -413,16 +431,25 @@ export class ObjectStore {
     if (this.delivering) return;
     this.delivering = true;
     try {
-      for (let batch = this.undelivered.shift(); batch; batch = this.undelivered.shift()) {
-        for (const listener of this.listeners) {
+      do {
+        for (let batch = this.undelivered.shift(); batch; batch = this.undelivered.shift()) {
+          for (const listener of this.listeners) {
+            try {
+              listener(batch);
+            } catch (error) {
+              // One broken listener must not starve the others of later batches.
+              this.onListenerError(error);
+            }
+          }
+        }
+        for (const listener of this.idleListeners) {
           try {
-            listener(batch);
+            listener();
           } catch (error) {
-            // One broken listener must not starve the others of later batches.
             this.onListenerError(error);
           }
         }
-      }
+      } while (this.undelivered.length > 0);
     } finally {
       this.delivering = false;
       this.undelivered.length = 0;
