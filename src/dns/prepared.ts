@@ -6,12 +6,13 @@
 
 import { serviceNames } from '../records/build.js';
 import type { IndexChange, RecordSource } from '../records/index.js';
-import { reverseName } from '../records/names.js';
+import { matchZone, parseRequest, reverseName } from '../records/names.js';
 import { type Answer, answer } from './answer.js';
 import { QTYPE } from './constants.js';
 import { type PreparedAnswer, nameKey, prepareAnswer, preparedType } from './wire.js';
 
-const FORWARD_TYPES = [QTYPE.A, QTYPE.AAAA, QTYPE.SRV, QTYPE.CNAME] as const;
+const FORWARD_TYPES: readonly number[] = [QTYPE.A, QTYPE.AAAA, QTYPE.SRV, QTYPE.CNAME];
+const NONE: readonly number[] = [];
 
 export interface ChangeFeed {
   onChange(listener: (change: IndexChange) => void): () => void;
@@ -54,6 +55,8 @@ function replace(slot: Slot | undefined, qtype: number, prepared: PreparedAnswer
 
 export class PreparedAnswers {
   private readonly byName = new Map<string, Slot>();
+  /** The types a Service view can answer (views are replaced, never changed, when a Service changes). */
+  private readonly viewTypes = new WeakMap<object, readonly number[]>();
   /**
    * Answers made when a query asked for them (negative answers, other types):
    * they carry the SOA serial, so every change drops them all.
@@ -109,8 +112,40 @@ export class PreparedAnswers {
   private prepareNames(names: Iterable<string>): void {
     for (const name of names) {
       const key = nameKey(name);
-      for (const qtype of FORWARD_TYPES) this.prepare(name, qtype, key);
+      const possible = this.possibleTypes(name);
+      const slot = this.byName.get(key);
+      for (const qtype of FORWARD_TYPES) {
+        // A type that cannot answer here is only looked at when an answer of it is kept (to drop it).
+        if (possible.includes(qtype) || find(slot, qtype) !== undefined) this.prepare(name, qtype, key);
+      }
     }
+  }
+
+  /**
+   * The forward types that can have records at a name of a Service: no CNAME
+   * unless it is an ExternalName (the only source of external hosts), and A or
+   * AAAA only when the Service has an address of that family. Anything else
+   * (or an ExternalName) may have them all.
+   */
+  private possibleTypes(name: string): readonly number[] {
+    const zone = matchZone(this.source.zones, name);
+    const request = zone ? parseRequest(name, zone) : undefined;
+    if (!request || request.podOrSvc !== 'svc' || request.service === '') return FORWARD_TYPES;
+    const view = this.source.service(request.namespace, request.service);
+    if (!view) return NONE;
+    if (view.type === 'ExternalName') return FORWARD_TYPES;
+    let types = this.viewTypes.get(view);
+    if (!types) {
+      let v4 = false;
+      let v6 = false;
+      for (const address of [...view.clusterIPs, ...view.endpoints.map((e) => e.address)]) {
+        if (address.includes(':')) v6 = true;
+        else v4 = true;
+      }
+      types = [...(v4 ? [QTYPE.A] : []), ...(v6 ? [QTYPE.AAAA] : []), QTYPE.SRV];
+      this.viewTypes.set(view, types);
+    }
+    return types;
   }
 
   private prepareAddresses(addresses: Iterable<string>): void {

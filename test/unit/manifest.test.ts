@@ -69,8 +69,24 @@ describe('loading manifests', () => {
     ['a selector that does not match the template', 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: s}\nspec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: c}}, spec: {containers: [{name: c, image: i}]}}}', 'INVALID_OBJECT'],
     ['two unnamed ports', 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: [{port: 1}, {port: 2}]}', 'INVALID_OBJECT'],
     ['an ExternalName without a name', 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {type: ExternalName}', 'INVALID_OBJECT'],
+    ['duplicate keys', 'kind: Service\nkind: Pod\n', 'MANIFEST_UNREADABLE'],
+    [
+      'an alias bomb',
+      'a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n',
+      'MANIFEST_UNREADABLE',
+    ],
   ])('rejects %s', (_what, text, code) => {
     expect(() => validateDocuments(parseManifestText(text, 'x.yaml'))).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('says where a syntax error is', () => {
+    expect(() => parseManifestText('apiVersion: v1\nkind: [unclosed\n', 'k8s/x.yaml')).toThrow(/^k8s\/x\.yaml: line \d+, column \d+: /);
+  });
+
+  it('reads JSON and YAML alike, numbering documents from 1', () => {
+    const docs = parseManifestText('{"kind": "List", "items": [{"kind": "A"}, {"kind": "B"}]}', 'x.json');
+    expect(docs.map((d) => d.source)).toEqual(['x.json: document 1, item 1', 'x.json: document 1, item 2']);
+    expect(parseManifestText('---\nkind: A\n---\n---\nkind: B\n', 'x.yaml').map((d) => d.source)).toEqual(['x.yaml: document 1', 'x.yaml: document 3']);
   });
 
   it('a missing path is MANIFEST_NOT_FOUND', () => {
