@@ -192,7 +192,8 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
     .map((m) => m.object)
     .filter((object) => !restored || !store.get(object.kind, object.metadata.namespace, object.metadata.name));
   try {
-    store.apply(manifestObjects);
+    // Validation made these objects and nothing else holds them: the store keeps them rather than copies.
+    store.apply(manifestObjects, 'apply', true);
     dns = await transport.listen(options.host, options.dnsPort);
     try {
       await app.listen({ host: options.host, port: options.apiPort });

@@ -3,13 +3,15 @@
 // (A, AAAA, SRV, CNAME, PTR); the apex SOA moves with the serial. A query for
 // one of them is then a map lookup and a copy. Negative answers are not kept:
 // they carry the SOA serial, and are cheap to make from the question alone.
+// Prepared answers are kept in a slab (slab.ts) and named by their handles.
 
 import { serviceNames } from '../records/build.js';
 import type { IndexChange, RecordSource } from '../records/index.js';
 import { matchZone, parseRequest, reverseName } from '../records/names.js';
 import { type Answer, answer } from './answer.js';
 import { QTYPE } from './constants.js';
-import { type PreparedAnswer, nameKey, prepareAnswer, preparedType } from './wire.js';
+import { AnswerSlab } from './slab.js';
+import { type ParsedQuery, type PreparedAnswer, nameKey, prepareAnswer, preparedLength, renderAnswer } from './wire.js';
 
 const FORWARD_TYPES: readonly number[] = [QTYPE.A, QTYPE.AAAA, QTYPE.SRV, QTYPE.CNAME];
 const NONE: readonly number[] = [];
@@ -35,26 +37,10 @@ export function encodeReply(name: string, qtype: number, result: Answer, truncat
 /** At most this many answers made on demand are kept until the next change. */
 const ON_DEMAND_LIMIT = 50_000;
 
-/** What a name has prepared: one answer, or one per type (a pod's name has A and SRV). */
-type Slot = PreparedAnswer | PreparedAnswer[];
-
-function find(slot: Slot | undefined, qtype: number): PreparedAnswer | undefined {
-  if (slot === undefined) return undefined;
-  if (!Array.isArray(slot)) return preparedType(slot) === qtype ? slot : undefined;
-  for (const prepared of slot) if (preparedType(prepared) === qtype) return prepared;
-  return undefined;
-}
-
-/** The slot with `prepared` in place of the answer of its type, or without that type's answer. */
-function replace(slot: Slot | undefined, qtype: number, prepared: PreparedAnswer | undefined): Slot | undefined {
-  const others = slot === undefined ? [] : (Array.isArray(slot) ? slot : [slot]).filter((p) => preparedType(p) !== qtype);
-  const all = prepared ? [...others, prepared] : others;
-  // Spread makes an array of exactly this length; push would leave room for 16 more.
-  return all.length === 0 ? undefined : all.length === 1 ? all[0] : [...all];
-}
-
 export class PreparedAnswers {
-  private readonly byName = new Map<string, Slot>();
+  /** qtype → name key → handle of the answer in the slab. */
+  private readonly byType = new Map<number, Map<string, number>>();
+  private slab = new AnswerSlab();
   /** The types a Service view can answer (views are replaced, never changed, when a Service changes). */
   private readonly viewTypes = new WeakMap<object, readonly number[]>();
   /**
@@ -75,6 +61,7 @@ export class PreparedAnswers {
       this.prepareNames(change.names);
       this.prepareAddresses(change.addresses);
       this.prepareApex();
+      if (this.slab.wasteful) this.compact();
     });
   }
 
@@ -82,8 +69,12 @@ export class PreparedAnswers {
     this.unsubscribe();
   }
 
-  get(key: string, qtype: number): PreparedAnswer | undefined {
-    return find(this.byName.get(key), qtype) ?? this.onDemand.get(`${qtype}:${key}`);
+  /** The reply from a prepared or remembered answer, or undefined when there is none for this question. */
+  reply(msg: Buffer, query: ParsedQuery, limit: number): Buffer | undefined {
+    const handle = this.byType.get(query.qtype)?.get(query.key);
+    if (handle !== undefined) return renderAnswer(msg, query, this.slab.page(handle), limit, this.slab.offset(handle));
+    const remembered = this.onDemand.get(`${query.qtype}:${query.key}`);
+    return remembered && renderAnswer(msg, query, remembered, limit);
   }
 
   /** Keeps an answer made for a query, for the same question until the registry changes. */
@@ -95,28 +86,45 @@ export class PreparedAnswers {
   /** How many (name, type) answers are prepared; for tests and metrics. */
   get size(): number {
     let n = 0;
-    for (const slot of this.byName.values()) n += Array.isArray(slot) ? slot.length : 1;
+    for (const answers of this.byType.values()) n += answers.size;
     return n;
   }
 
   private prepare(name: string, qtype: number, key = nameKey(name)): void {
     const result = answer({ name, type: qtype }, this.source);
     const positive = result.kind === 'reply' && result.rcode === 0 && result.answer.length > 0 && !result.chase;
-    const before = this.byName.get(key);
-    if (!positive && find(before, qtype) === undefined) return;
-    const slot = replace(before, qtype, positive ? encodeReply(name, qtype, result) : undefined);
-    if (slot === undefined) this.byName.delete(key);
-    else this.byName.set(key, slot);
+    let answers = this.byType.get(qtype);
+    const before = answers?.get(key);
+    if (before !== undefined) this.slab.release(preparedLength(this.slab.page(before), this.slab.offset(before)));
+    if (!positive) {
+      if (before !== undefined) answers!.delete(key);
+      return;
+    }
+    const encoded = encodeReply(name, qtype, result)!;
+    if (!answers) this.byType.set(qtype, (answers = new Map()));
+    answers.set(key, this.slab.add(encoded, encoded.length));
+  }
+
+  /** Copies the answers still in use to a new slab, leaving the released ones behind. */
+  private compact(): void {
+    const old = this.slab;
+    this.slab = new AnswerSlab();
+    for (const answers of this.byType.values()) {
+      for (const [key, handle] of answers) {
+        const page = old.page(handle);
+        const at = old.offset(handle);
+        answers.set(key, this.slab.add(page.subarray(at), preparedLength(page, at)));
+      }
+    }
   }
 
   private prepareNames(names: Iterable<string>): void {
     for (const name of names) {
       const key = nameKey(name);
       const possible = this.possibleTypes(name);
-      const slot = this.byName.get(key);
       for (const qtype of FORWARD_TYPES) {
         // A type that cannot answer here is only looked at when an answer of it is kept (to drop it).
-        if (possible.includes(qtype) || find(slot, qtype) !== undefined) this.prepare(name, qtype, key);
+        if (possible.includes(qtype) || this.byType.get(qtype)?.has(key)) this.prepare(name, qtype, key);
       }
     }
   }

@@ -82,8 +82,8 @@ export class Responder {
     const limit = sizeLimit(query, transport);
     if (query.edns && query.edns.version > 0) return renderEmpty(msg, query, RCODE.BADVERS);
     if (query.qclass !== CLASS_IN) return renderEmpty(msg, query, RCODE.REFUSED);
-    const ready = this.prepared.get(query.key, query.qtype);
-    if (ready) return renderAnswer(msg, query, ready, limit);
+    const ready = this.prepared.reply(msg, query, limit);
+    if (ready) return ready;
 
     const name = questionName(msg, query);
     const result = answer({ name, type: query.qtype }, this.source);

@@ -271,8 +271,16 @@ const AUTHORITATIVE = 1;
 const UPSTREAM_TRUNCATED = 2;
 
 /** The type of question a prepared answer answers. */
-export function preparedType(prepared: PreparedAnswer): number {
-  return prepared.readUInt16BE(P_QTYPE);
+export function preparedType(prepared: Buffer, at = 0): number {
+  return prepared.readUInt16BE(at + P_QTYPE);
+}
+
+/** How many bytes a prepared answer takes, table included. */
+export function preparedLength(prepared: Buffer, at = 0): number {
+  const records = prepared.readUInt16BE(at + P_RECORDS);
+  const tableEnd = P_TABLE + 2 * (records + prepared.readUInt16BE(at + P_SITES));
+  if (records === 0) return tableEnd;
+  return tableEnd + prepared.readUInt16BE(at + P_TABLE + 2 * (records - 1)) - prepared.readUInt16BE(at + P_QUESTION_END);
 }
 
 /** Writes a dotted quad (already valid: it came from the registry) as four bytes; returns the offset after it. */
@@ -460,45 +468,49 @@ export function sizeLimit(query: ParsedQuery, transport: 'udp' | 'tcp'): number 
   return Math.max(512, query.edns?.udpSize ?? 512);
 }
 
-/** The reply to one query: its header and question, the prepared records that fit, and OPT. */
-export function renderAnswer(msg: Buffer, query: ParsedQuery, prepared: PreparedAnswer, limit: number): Buffer {
+/**
+ * The reply to one query: its header and question, the prepared records that
+ * fit, and OPT. The prepared answer starts at `at` in `prepared` (answers kept
+ * in a slab share one buffer).
+ */
+export function renderAnswer(msg: Buffer, query: ParsedQuery, prepared: Buffer, limit: number, at = 0): Buffer {
   const opt = query.edns ? optRecord(query.edns) : undefined;
   const budget = limit - (opt?.length ?? 0);
-  const records = prepared.readUInt16BE(P_RECORDS);
-  const sites = prepared.readUInt16BE(P_SITES);
-  const questionEnd = prepared.readUInt16BE(P_QUESTION_END);
-  const recordEnd = (i: number): number => prepared.readUInt16BE(P_TABLE + 2 * i);
+  const records = prepared.readUInt16BE(at + P_RECORDS);
+  const sites = prepared.readUInt16BE(at + P_SITES);
+  const questionEnd = prepared.readUInt16BE(at + P_QUESTION_END);
+  const table = at + P_TABLE;
   let keep = records;
-  if (keep > 0 && recordEnd(keep - 1) > budget) {
+  if (keep > 0 && prepared.readUInt16BE(table + 2 * (keep - 1)) > budget) {
     keep = 0;
-    while (keep < records && recordEnd(keep) <= budget) keep++;
+    while (keep < records && prepared.readUInt16BE(table + 2 * keep) <= budget) keep++;
   }
-  const bodyEnd = keep > 0 ? recordEnd(keep - 1) : questionEnd;
-  const bodyStart = P_TABLE + 2 * (records + sites);
+  const bodyEnd = keep > 0 ? prepared.readUInt16BE(table + 2 * (keep - 1)) : questionEnd;
+  const bodyStart = table + 2 * (records + sites);
   const out = Buffer.allocUnsafe(bodyEnd + (opt?.length ?? 0));
   msg.copy(out, 0, 0, questionEnd);
   prepared.copy(out, questionEnd, bodyStart, bodyStart + bodyEnd - questionEnd);
-  const an = prepared.readUInt16BE(P_COUNTS);
-  const ns = prepared.readUInt16BE(P_COUNTS + 2);
+  const an = prepared.readUInt16BE(at + P_COUNTS);
+  const ns = prepared.readUInt16BE(at + P_COUNTS + 2);
   const keptAn = Math.min(an, keep);
   const keptNs = Math.min(ns, keep - keptAn);
   const keptAr = keep - keptAn - keptNs;
-  const flags = prepared[P_FLAGS]!;
+  const flags = prepared[at + P_FLAGS]!;
   const truncated = (flags & UPSTREAM_TRUNCATED) !== 0 || keep < records;
-  out.writeUInt16BE(responseFlags(query, prepared[P_RCODE]!, (flags & AUTHORITATIVE) !== 0, truncated), 2);
+  out.writeUInt16BE(responseFlags(query, prepared[at + P_RCODE]!, (flags & AUTHORITATIVE) !== 0, truncated), 2);
   out.writeUInt16BE(1, 4);
   out.writeUInt16BE(keptAn, 6);
   out.writeUInt16BE(keptNs, 8);
   out.writeUInt16BE(keptAr + (opt ? 1 : 0), 10);
   if (sites > 0) {
     // The zone as the query spelled it, over the lower-case spelling of SRV targets.
-    const zoneStart = prepared.readUInt16BE(P_ZONE_AT);
+    const zoneStart = prepared.readUInt16BE(at + P_ZONE_AT);
     const zoneEnd = questionEnd - 4;
     let upper = false;
     for (let i = zoneStart; i < zoneEnd && !upper; i++) upper = msg[i]! >= 0x41 && msg[i]! <= 0x5a;
     if (upper) {
       for (let i = 0; i < sites; i++) {
-        const site = prepared.readUInt16BE(P_TABLE + 2 * (records + i));
+        const site = prepared.readUInt16BE(table + 2 * (records + i));
         if (site < bodyEnd) msg.copy(out, site, zoneStart, zoneEnd);
       }
     }

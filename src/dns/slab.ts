@@ -1,0 +1,53 @@
+// Prepared answers live in a few large pages rather than one Buffer each. At
+// 100k pods that is 300k fewer objects for the garbage collector to trace and
+// no half-empty pool slabs. An answer is named by its handle, page × PAGE_SIZE
+// + offset: a small integer a Map holds without allocating anything.
+
+/** Larger than any answer (at most 64 KiB of records plus their offset table). */
+const PAGE_BITS = 18;
+const PAGE_SIZE = 1 << PAGE_BITS;
+const OFFSET_MASK = PAGE_SIZE - 1;
+
+export class AnswerSlab {
+  private readonly pages: Buffer[] = [];
+  private used = PAGE_SIZE;
+  private liveBytes = 0;
+  private deadBytes = 0;
+
+  /** Copies `length` bytes of `source` in; returns their handle. */
+  add(source: Buffer, length: number): number {
+    if (length > PAGE_SIZE) throw new RangeError(`an answer of ${length} bytes does not fit a page`);
+    if (this.used + length > PAGE_SIZE) {
+      this.pages.push(Buffer.allocUnsafeSlow(PAGE_SIZE));
+      this.used = 0;
+    }
+    const handle = (this.pages.length - 1) * PAGE_SIZE + this.used;
+    source.copy(this.pages[this.pages.length - 1]!, this.used, 0, length);
+    this.used += length;
+    this.liveBytes += length;
+    return handle;
+  }
+
+  page(handle: number): Buffer {
+    return this.pages[Math.floor(handle / PAGE_SIZE)]!;
+  }
+
+  offset(handle: number): number {
+    return handle & OFFSET_MASK;
+  }
+
+  /** Marks an answer's bytes as no longer used. */
+  release(length: number): void {
+    this.liveBytes -= length;
+    this.deadBytes += length;
+  }
+
+  /** True when more than half of what the pages hold is released answers: time to copy the rest to a new slab. */
+  get wasteful(): boolean {
+    return this.deadBytes > PAGE_SIZE && this.deadBytes > this.liveBytes;
+  }
+
+  get bytes(): { live: number; dead: number } {
+    return { live: this.liveBytes, dead: this.deadBytes };
+  }
+}
