@@ -95,9 +95,11 @@ export class EndpointSliceController {
   /** Services in a namespace whose selector matches any of the given label sets. */
   servicesSelecting(namespace: string, ...labelSets: (Record<string, string> | undefined)[]): Service[] {
     const found = new Map<string, Service>();
-    for (const labels of labelSets) {
-      if (labels) for (const service of this.store.servicesSelecting(namespace, labels)) found.set(service.metadata.name, service);
-    }
+    labelSets.forEach((labels, i) => {
+      // Versions share unchanged labels, so the same set is usually the same object.
+      if (!labels || labelSets.indexOf(labels) < i) return;
+      for (const service of this.store.servicesSelecting(namespace, labels)) found.set(service.metadata.name, service);
+    });
     return [...found.values()];
   }
 

@@ -92,21 +92,25 @@ export class StatefulSetController {
       if (ordered) break;
     }
     // Parallel makes every missing member in one write.
-    if (missing.length) this.store.apply(missing, 'create', true);
+    if (missing.length) {
+      this.store.apply(missing, 'create', true);
+      pods = this.podsOf(set);
+    }
 
     // Scale down: highest ordinal first; OrderedReady waits until each is gone.
-    pods = this.podsOf(set);
     const condemned = [...pods.entries()].filter(([ordinal]) => ordinal < start || ordinal >= end).sort((a, b) => b[0] - a[0]);
+    let deleted = false;
     for (const [, pod] of condemned) {
       if (isTerminating(pod)) {
         if (ordered) break;
         continue;
       }
       this.options.deletePod(pod);
+      deleted = true;
       if (ordered) break;
     }
 
-    this.updateStatus(set);
+    this.updateStatus(set, deleted ? this.podsOf(set) : pods);
   }
 
   private newPod(set: StatefulSet, ordinal: number): Pod {
@@ -150,8 +154,8 @@ export class StatefulSetController {
     return refs;
   }
 
-  private updateStatus(set: StatefulSet): void {
-    const pods = [...this.podsOf(set).values()];
+  private updateStatus(set: StatefulSet, members: Map<number, Pod>): void {
+    const pods = [...members.values()];
     const ready = pods.filter((p) => isPodReady(p) && !isTerminating(p)).length;
     const revision = revisionOf(set);
     const status = {

@@ -12,7 +12,8 @@ function isContainer(value: unknown): value is object {
 export function isDeepFrozen(value: unknown): boolean {
   if (!isContainer(value)) return true;
   if (!Object.isFrozen(value)) return false;
-  for (const child of Object.values(value)) if (!isDeepFrozen(child)) return false;
+  const record = value as Record<string, unknown>;
+  for (const key in record) if (!isDeepFrozen(record[key])) return false;
   return true;
 }
 
@@ -100,7 +101,12 @@ export function shareWith<T>(next: T, previous: T): T {
 export function freezeJson<T>(value: T): T {
   if (isContainer(value) && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const child of Object.values(value)) freezeJson(child);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) freezeJson(value[i]);
+    } else {
+      const record = value as Record<string, unknown>;
+      for (const key in record) freezeJson(record[key]);
+    }
   }
   return value;
 }

@@ -332,6 +332,14 @@ export class ObjectStore {
       return overlay ?? this.objects.get(key);
     };
     const plannedIps = new Set<string>();
+    // Most writes of a batch are in one namespace: look it up once, not once per object.
+    let checkedNamespace: string | undefined;
+    const namespaceIn = (namespace: string): boolean => {
+      if (namespace === checkedNamespace) return true;
+      const found = view(objectKey('Namespace', undefined, namespace)) !== undefined;
+      if (found) checkedNamespace = namespace;
+      return found;
+    };
     const order: string[] = [];
     const remember = (key: string, value: KubeObject | null): void => {
       if (!planned.has(key)) order.push(key);
@@ -343,6 +351,7 @@ export class ObjectStore {
         const key = objectKey(change.kind, change.namespace, change.name);
         if (!view(key)) throw new HeadlessDnsError('NOT_FOUND', `${describeKey(change.kind, change.namespace, change.name)} not found`);
         if (change.kind === 'Namespace') {
+          checkedNamespace = undefined;
           if ((INITIAL_NAMESPACES as readonly string[]).includes(change.name)) {
             throw new HeadlessDnsError('INVALID_OBJECT', `namespace "${change.name}" may not be deleted`, [
               { reason: 'FieldValueForbidden', field: 'metadata.name', message: 'this namespace may not be deleted' },
@@ -358,7 +367,7 @@ export class ObjectStore {
       const input = change.object;
       const key = keyOf(input);
       const namespace = input.metadata.namespace ?? 'default';
-      if (isNamespaced(input.kind) && !view(objectKey('Namespace', undefined, namespace))) {
+      if (isNamespaced(input.kind) && !namespaceIn(namespace)) {
         throw new HeadlessDnsError('NAMESPACE_NOT_FOUND', `namespaces "${namespace}" not found`);
       }
       const existing = view(key);
