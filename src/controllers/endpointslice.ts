@@ -3,7 +3,6 @@
 // Kubernetes builds them. Slices of selector-less Services are the user's and
 // are left alone.
 
-import { randomBytes } from 'node:crypto';
 import { ipFamily } from '../model/ip.js';
 import { type Endpoint, type EndpointPort, type EndpointSlice, type Pod, SERVICE_NAME_LABEL, type Service, type ServicePort } from '../model/types.js';
 import type { ObjectStore } from '../store/store.js';
@@ -69,6 +68,14 @@ interface DesiredSlice {
 
 function groupKey(addressType: string, ports: readonly EndpointPort[]): string {
   return `${addressType}|${JSON.stringify(ports)}`;
+}
+
+/** The five characters generateName appends (utilrand.String's alphabet: no vowels, no confusable digits). */
+function randomSuffix(): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  let out = '';
+  for (let i = 0; i < 5; i++) out += alphabet[Math.floor(Math.random() * alphabet.length)];
+  return out;
 }
 
 export class EndpointSliceController {
@@ -183,7 +190,7 @@ export class EndpointSliceController {
       [MANAGED_BY_LABEL]: MANAGED_BY,
       ...(headless ? { 'service.kubernetes.io/headless': '' } : {}),
     };
-    const name = reuse?.metadata.name ?? `${service.metadata.name.slice(0, 57)}-${randomBytes(3).toString('hex').slice(0, 5)}`;
+    const name = reuse?.metadata.name ?? `${service.metadata.name.slice(0, 57)}-${randomSuffix()}`;
     return {
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',

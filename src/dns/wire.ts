@@ -357,7 +357,9 @@ export function prepareAnswer(qname: string, qtype: number, zone: string, sectio
         at += 2;
         return;
       }
-      if (pointer === undefined && at < 0x3fff) dictionary.set(suffix, at);
+      // An SRV target is only ever pointed at whole (by its glue's owner name), so
+      // its shorter suffixes are not remembered: the bytes come out the same, cheaper.
+      if (pointer === undefined && at < 0x3fff && (compress || start === 0)) dictionary.set(suffix, at);
       if (suffix === zone) zoneSites.push(at);
       const dot = name.indexOf('.', start);
       const length = dot - start;

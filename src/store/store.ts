@@ -91,8 +91,12 @@ function writableCopy(input: KubeObject, owned: boolean): KubeObject {
 
 /** Lookups the controllers make on every event, kept so none of them scans a whole kind. */
 class Indexes {
-  /** kind/namespace → name → object */
-  readonly byNamespace = new Map<string, Map<string, KubeObject>>();
+  /** kind → namespace ('' for cluster-scoped kinds) → name → object; nested so a lookup joins no strings. */
+  readonly byNamespace = new Map<string, Map<string, Map<string, KubeObject>>>();
+
+  objectsIn(kind: string, namespace: string): Map<string, KubeObject> | undefined {
+    return this.byNamespace.get(kind)?.get(namespace);
+  }
   /** kind/namespace → label key → label value → names */
   readonly byLabel = new Map<string, Map<string, Postings<string>>>();
   /** owner uid → object keys */
@@ -130,7 +134,8 @@ class Indexes {
   put(key: string, object: KubeObject, previous?: KubeObject): void {
     const scope = `${object.kind}/${object.metadata.namespace ?? ''}`;
     const name = object.metadata.name;
-    Indexes.group(this.byNamespace, scope, () => new Map()).set(name, object);
+    const namespaces = Indexes.group(this.byNamespace, object.kind, () => new Map<string, Map<string, KubeObject>>());
+    Indexes.group(namespaces, object.metadata.namespace ?? '', () => new Map<string, KubeObject>()).set(name, object);
     // Versions share unchanged parts, so the same labels are the same object.
     if (previous?.metadata.labels !== object.metadata.labels) {
       Indexes.removePairs(this.byLabel.get(scope), previous?.metadata.labels, name);
@@ -151,7 +156,7 @@ class Indexes {
   drop(key: string, object: KubeObject): void {
     const scope = `${object.kind}/${object.metadata.namespace ?? ''}`;
     const name = object.metadata.name;
-    this.byNamespace.get(scope)?.delete(name);
+    this.objectsIn(object.kind, object.metadata.namespace ?? '')?.delete(name);
     Indexes.removePairs(this.byLabel.get(scope), object.metadata.labels, name);
     for (const ref of object.metadata.ownerReferences ?? []) this.byOwner.remove(ref.uid, key);
     if (object.kind === 'Service') Indexes.removePairs(this.bySelector.get(object.metadata.namespace ?? 'default'), object.spec.selector, name);
@@ -220,17 +225,17 @@ export class ObjectStore {
   }
 
   get<K extends Kind>(kind: K, namespace: string | undefined, name: string): Extract<KubeObject, { kind: K }> | undefined {
-    return this.objects.get(objectKey(kind, namespace, name)) as Extract<KubeObject, { kind: K }> | undefined;
+    const scope = isNamespaced(kind) ? (namespace ?? 'default') : '';
+    return this.indexes.objectsIn(kind, scope)?.get(name) as Extract<KubeObject, { kind: K }> | undefined;
   }
 
   list<K extends Kind>(kind: K, namespace?: string): Extract<KubeObject, { kind: K }>[] {
     type Out = Extract<KubeObject, { kind: K }>;
     if (namespace !== undefined || kind === 'Namespace') {
-      const scope = `${kind}/${kind === 'Namespace' ? '' : (namespace ?? '')}`;
-      return [...(this.indexes.byNamespace.get(scope)?.values() ?? [])] as Out[];
+      return [...(this.indexes.objectsIn(kind, kind === 'Namespace' ? '' : (namespace ?? ''))?.values() ?? [])] as Out[];
     }
     const out: Out[] = [];
-    for (const [scope, objects] of this.indexes.byNamespace) if (scope.startsWith(`${kind}/`)) out.push(...(objects.values() as IterableIterator<Out>));
+    for (const objects of this.indexes.byNamespace.get(kind)?.values() ?? []) out.push(...(objects.values() as IterableIterator<Out>));
     return out;
   }
 
@@ -242,7 +247,7 @@ export class ObjectStore {
     const labels = this.indexes.byLabel.get(scope);
     const postings = pairs.map(([k, v]) => ({ key: v, within: labels?.get(k) })).sort((a, b) => (a.within?.size(a.key) ?? 0) - (b.within?.size(b.key) ?? 0));
     const [narrowest, ...others] = postings;
-    const objects = this.indexes.byNamespace.get(scope);
+    const objects = this.indexes.objectsIn(kind, namespace);
     const out: Extract<KubeObject, { kind: K }>[] = [];
     for (const name of narrowest!.within?.get(narrowest!.key) ?? []) {
       if (!others.every((p) => p.within?.has(p.key, name))) continue;
