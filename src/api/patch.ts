@@ -2,6 +2,7 @@
 // (RFC 6902) and Kubernetes strategic merge patch for the kinds served here.
 // All of them work on plain JSON values and never mutate their inputs.
 
+import { cloneJson } from '../model/json.js';
 import { ApiError } from './status.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -11,7 +12,7 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const clone = <T>(value: T): T => structuredClone(value);
+const clone = <T>(value: T): T => cloneJson(value);
 
 /** RFC 7386: objects merge, null deletes, everything else (arrays too) replaces. */
 export function mergePatch(target: unknown, patch: unknown): unknown {

@@ -6,7 +6,7 @@
 import { ipFamily } from '../model/ip.js';
 import { type Endpoint, type EndpointPort, type EndpointSlice, type Pod, SERVICE_NAME_LABEL, type Service, type ServicePort } from '../model/types.js';
 import type { ObjectStore } from '../store/store.js';
-import { sameJson } from '../store/frozen.js';
+import { sameJson } from '../model/json.js';
 import { isPodReady, isTerminal, isTerminating } from '../model/pods.js';
 
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';

@@ -5,7 +5,7 @@
 import { HeadlessDnsError } from '../errors.js';
 import { nowTimestamp, runningConditions } from '../model/pods.js';
 import type { Pod, PodCondition } from '../model/types.js';
-import { freezeJson } from '../store/frozen.js';
+import { freezeJson } from '../model/json.js';
 import { AddressAllocator, type Cidr } from '../store/allocator.js';
 import type { ObjectStore } from '../store/store.js';
 import { LOCAL_PROCESS_ANNOTATION } from './leases.js';

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { OwnerReference, Pod, StatefulSet } from '../model/types.js';
 import type { ObjectStore } from '../store/store.js';
-import { freezeJson, sameJson } from '../store/frozen.js';
+import { freezeJson, sameJson } from '../model/json.js';
 import { controllerOf, isPodReady, isRunningAndReady, isTerminating } from '../model/pods.js';
 import { START_UNREADY_ANNOTATION } from './kubelet.js';
 

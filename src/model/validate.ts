@@ -4,6 +4,7 @@
 
 import type { FieldCause } from '../errors.js';
 import { ipFamily } from './ip.js';
+import { cloneJson } from './json.js';
 import { dns1035LabelProblem, dns1123LabelProblem, dns1123SubdomainProblem, ianaSvcNameProblem } from './names.js';
 import {
   API_VERSIONS,
@@ -420,7 +421,7 @@ export function validateObject(raw: unknown): { object?: KubeObject; causes: Fie
   }
   CHECKS[kind](c, raw);
   if (c.list.length > 0) return { causes: c.list };
-  return { object: applyDefaults(structuredClone(raw) as unknown as KubeObject), causes: [] };
+  return { object: applyDefaults(cloneJson(raw) as unknown as KubeObject), causes: [] };
 }
 
 /** The defaults the API server fills in, so stored objects look like a cluster's. */

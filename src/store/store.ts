@@ -8,7 +8,7 @@ import { ipFamily } from '../model/ip.js';
 import { nowTimestamp } from '../model/pods.js';
 import { type Kind, type KubeObject, type Service, isNamespaced } from '../model/types.js';
 import { AddressAllocator, type Cidr, parseCidr } from './allocator.js';
-import { copyJson, freezeJson, sameJson, shareWith } from './frozen.js';
+import { copyJson, freezeJson, sameJson, shareWith } from '../model/json.js';
 import { Postings } from './postings.js';
 import { newUid } from './uid.js';
 

@@ -32,6 +32,23 @@ export function copyJson<T>(value: T): T {
   return out as T;
 }
 
+/**
+ * A deep copy of a JSON value sharing nothing, frozen parts included: for
+ * callers that go on to change it. Several times faster than structuredClone
+ * on the small objects the API handles.
+ */
+export function cloneJson<T>(value: T): T {
+  if (!isContainer(value)) return value;
+  if (Array.isArray(value)) return value.map((item: unknown) => (item === undefined ? null : cloneJson(item))) as T;
+  const out: Record<string, unknown> = {};
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    const child = record[key];
+    if (child !== undefined) out[key] = cloneJson(child);
+  }
+  return out as T;
+}
+
 function definedKeys(value: object): number {
   let n = 0;
   for (const key in value) if ((value as Record<string, unknown>)[key] !== undefined) n++;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copyJson, freezeJson, isDeepFrozen, sameJson, shareWith } from '../../src/store/frozen.js';
+import { copyJson, freezeJson, isDeepFrozen, sameJson, shareWith } from '../../src/model/json.js';
 import type { Pod } from '../../src/model/types.js';
 import { ObjectStore } from '../../src/store/store.js';
 
