@@ -6,7 +6,7 @@
 // written once its pods have addresses. By the time a write returns, every
 // reconcile it caused has run and committed.
 
-import type { KubeObject, Pod } from '../model/types.js';
+import type { Pod } from '../model/types.js';
 import type { Cidr } from '../store/allocator.js';
 import type { ObjectStore, StoreEvent } from '../store/store.js';
 import { SERVICE_NAME_LABEL } from '../model/types.js';
@@ -33,11 +33,11 @@ export class ControllerManager {
   private readonly endpointSlices: EndpointSliceController;
   private readonly unsubscribe: () => void;
   private readonly unsubscribeIdle: () => void;
-  /** Work marked by events, by stage; "namespace/name" keys (sets map to their uid). */
-  private deletedSets = new Map<string, string | undefined>();
-  private sets = new Set<string>();
-  private pods = new Set<string>();
-  private services = new Set<string>();
+  /** Work marked by events, by stage. */
+  private deletedSets = new Map<string, { namespace: string; name: string; uid: string | undefined }>();
+  private sets = new Dirty();
+  private pods = new Dirty();
+  private services = new Dirty();
 
   constructor(
     private readonly store: ObjectStore,
@@ -73,36 +73,35 @@ export class ControllerManager {
   }
 
   private onEvents(events: readonly StoreEvent[]): void {
-    const key = (object: KubeObject): string => `${object.metadata.namespace ?? 'default'}/${object.metadata.name}`;
     for (const event of events) {
       const object = event.object;
+      const namespace = object.metadata.namespace ?? 'default';
       switch (object.kind) {
         case 'StatefulSet':
           if (event.type === 'DELETED') {
-            this.deletedSets.set(key(object), object.metadata.uid);
-            this.sets.delete(key(object));
-          } else this.sets.add(key(object));
+            this.deletedSets.set(`${namespace}/${object.metadata.name}`, { namespace, name: object.metadata.name, uid: object.metadata.uid });
+            this.sets.delete(namespace, object.metadata.name);
+          } else this.sets.add(namespace, object.metadata.name);
           break;
         case 'Pod': {
           const before = event.previous as Pod | undefined;
           this.kubelet.notePod(before, event.type === 'DELETED' ? undefined : object);
-          if (event.type !== 'DELETED') this.pods.add(key(object));
+          if (event.type !== 'DELETED') this.pods.add(namespace, object.metadata.name);
           const owner = controllerOf(object);
-          if (owner?.kind === 'StatefulSet') this.sets.add(`${object.metadata.namespace ?? 'default'}/${owner.name}`);
-          const namespace = object.metadata.namespace ?? 'default';
+          if (owner?.kind === 'StatefulSet') this.sets.add(namespace, owner.name);
           for (const service of this.endpointSlices.servicesSelecting(namespace, object.metadata.labels, before?.metadata.labels)) {
-            this.services.add(key(service));
+            this.services.add(namespace, service.metadata.name);
           }
           break;
         }
         case 'Service':
-          this.services.add(key(object));
+          this.services.add(namespace, object.metadata.name);
           break;
         case 'EndpointSlice':
           // Someone touched a slice the controller owns: put it back the way it should be.
           if (object.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY && !this.endpointSlices.wroteLast(object, event.type === 'DELETED')) {
             const service = object.metadata.labels[SERVICE_NAME_LABEL];
-            if (service) this.services.add(`${object.metadata.namespace ?? 'default'}/${service}`);
+            if (service) this.services.add(namespace, service);
           }
           break;
         case 'Lease':
@@ -119,32 +118,52 @@ export class ControllerManager {
    * written; a write is delivered (marking more work) before the next stage runs.
    */
   private drain(): void {
-    const split = (id: string): [string, string] => {
-      const at = id.indexOf('/');
-      return [id.slice(0, at), id.slice(at + 1)];
-    };
     if (this.deletedSets.size) {
       const work = this.deletedSets;
       this.deletedSets = new Map();
-      for (const [id, uid] of work) this.run(() => this.statefulSets.reconcileDeleted(...split(id), uid));
+      for (const { namespace, name, uid } of work.values()) this.run(() => this.statefulSets.reconcileDeleted(namespace, name, uid));
       if (this.store.deliveriesPending) return;
     }
-    if (this.pods.size) {
+    if (!this.pods.isEmpty) {
       const work = this.pods;
-      this.pods = new Set();
-      this.run(() => this.kubelet.syncAll([...work].map(split)));
+      this.pods = new Dirty();
+      this.run(() => this.kubelet.syncAll(work.entries()));
       if (this.store.deliveriesPending) return;
     }
-    if (this.sets.size) {
+    if (!this.sets.isEmpty) {
       const work = this.sets;
-      this.sets = new Set();
-      for (const id of work) this.run(() => this.statefulSets.reconcile(...split(id)));
+      this.sets = new Dirty();
+      for (const [namespace, name] of work.entries()) this.run(() => this.statefulSets.reconcile(namespace, name));
       if (this.store.deliveriesPending) return;
     }
-    if (this.services.size) {
+    if (!this.services.isEmpty) {
       const work = this.services;
-      this.services = new Set();
-      for (const id of work) this.run(() => this.endpointSlices.reconcile(...split(id)));
+      this.services = new Dirty();
+      for (const [namespace, name] of work.entries()) this.run(() => this.endpointSlices.reconcile(namespace, name));
     }
+  }
+}
+
+/** Names to reconcile, by namespace (the names are the stored strings; nothing is joined per event). */
+class Dirty {
+  private readonly byNamespace = new Map<string, Set<string>>();
+
+  add(namespace: string, name: string): void {
+    let names = this.byNamespace.get(namespace);
+    if (!names) this.byNamespace.set(namespace, (names = new Set()));
+    names.add(name);
+  }
+
+  delete(namespace: string, name: string): void {
+    this.byNamespace.get(namespace)?.delete(name);
+  }
+
+  get isEmpty(): boolean {
+    for (const names of this.byNamespace.values()) if (names.size > 0) return false;
+    return true;
+  }
+
+  *entries(): IterableIterator<readonly [namespace: string, name: string]> {
+    for (const [namespace, names] of this.byNamespace) for (const name of names) yield [namespace, name] as const;
   }
 }

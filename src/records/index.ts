@@ -6,6 +6,7 @@
 
 import type { EndpointSlice, KubeObject, Pod, Service } from '../model/types.js';
 import { SERVICE_NAME_LABEL } from '../model/types.js';
+import { sameJson } from '../model/json.js';
 import type { ObjectStore, StoreEvent } from '../store/store.js';
 import { type DnsConfig, type ServiceView, buildServiceView, serviceDomain, serviceNames, zonesOf } from './build.js';
 
@@ -218,7 +219,7 @@ export class RecordIndex implements RecordSource {
     const before = this.views.get(key);
     const service = this.services.get(key);
     const after = service ? buildServiceView(service, [...(this.slices.get(key)?.values() ?? [])]) : undefined;
-    if (JSON.stringify(before) === JSON.stringify(after)) return false;
+    if (sameJson(before, after)) return false;
     if (before) this.unindex(key, before, names, addresses);
     this.externalNames.delete(key);
     if (after?.type === 'ExternalName') this.externalNames.add(key);

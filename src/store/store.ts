@@ -48,6 +48,8 @@ export interface Journal {
   record(events: readonly StoreEvent[], resourceVersion: number, snapshot: () => KubeObject[]): void;
 }
 
+const DELIVERED: StoreEvent[] = [];
+
 export const DEFAULT_SERVICE_CIDRS = ['10.96.0.0/16', 'fd00:10:96::/112'] as const;
 export const INITIAL_NAMESPACES = ['default', 'kube-system'] as const;
 
@@ -446,7 +448,11 @@ export class ObjectStore {
     this.delivering = true;
     try {
       do {
-        for (let batch = this.undelivered.shift(); batch; batch = this.undelivered.shift()) {
+        // Batches written while delivering are appended; read them in order without shifting the queue.
+        for (let next = 0; next < this.undelivered.length; next++) {
+          const batch = this.undelivered[next]!;
+          // Let delivered events (and the versions they hold) go while the round goes on.
+          this.undelivered[next] = DELIVERED;
           for (const listener of this.listeners) {
             try {
               listener(batch);
@@ -456,6 +462,7 @@ export class ObjectStore {
             }
           }
         }
+        this.undelivered.length = 0;
         for (const listener of this.idleListeners) {
           try {
             listener();
