@@ -350,17 +350,19 @@ export function prepareAnswer(qname: string, qtype: number, zone: string, sectio
     const end = name.length - 1;
     let start = 0;
     while (start < end) {
-      const suffix = start === 0 ? name : name.slice(start);
-      const pointer = dictionary.get(suffix);
-      if (compress && pointer !== undefined) {
-        out.writeUInt16BE(0xc000 | pointer, at);
-        at += 2;
-        return;
-      }
       // An SRV target is only ever pointed at whole (by its glue's owner name), so
-      // its shorter suffixes are not remembered: the bytes come out the same, cheaper.
-      if (pointer === undefined && at < 0x3fff && (compress || start === 0)) dictionary.set(suffix, at);
-      if (suffix === zone) zoneSites.push(at);
+      // its shorter suffixes are neither looked up nor remembered: same bytes, cheaper.
+      if (compress || start === 0) {
+        const suffix = start === 0 ? name : name.slice(start);
+        const pointer = dictionary.get(suffix);
+        if (compress && pointer !== undefined) {
+          out.writeUInt16BE(0xc000 | pointer, at);
+          at += 2;
+          return;
+        }
+        if (pointer === undefined && at < 0x3fff) dictionary.set(suffix, at);
+      }
+      if (name.length - start === zone.length && name.endsWith(zone)) zoneSites.push(at);
       const dot = name.indexOf('.', start);
       const length = dot - start;
       out[at++] = length;

@@ -166,7 +166,6 @@ class Indexes {
 }
 
 export class ObjectStore {
-  private readonly objects = new Map<string, KubeObject>();
   private readonly indexes = new Indexes();
   private readonly clusterIps = new Map<string, string>();
   private readonly allocators: AddressAllocator[];
@@ -203,13 +202,11 @@ export class ObjectStore {
    * before anything subscribes; no events are sent.
    */
   restore(objects: readonly KubeObject[], resourceVersion: number): void {
-    this.objects.clear();
     this.clusterIps.clear();
     this.indexes.clear();
     for (const object of objects) {
       const key = keyOf(object);
       const stored = freezeJson(copyJson(object));
-      this.objects.set(key, stored);
       this.indexes.put(key, stored);
       if (stored.kind === 'Service') for (const ip of stored.spec.clusterIPs ?? []) if (ip !== 'None') this.clusterIps.set(ip, key);
     }
@@ -261,7 +258,19 @@ export class ObjectStore {
 
   /** Objects with an ownerReference to this uid. */
   listOwnedBy(uid: string): KubeObject[] {
-    return [...this.indexes.byOwner.get(uid)].map((key) => this.objects.get(key)!).filter(Boolean);
+    const out: KubeObject[] = [];
+    for (const key of this.indexes.byOwner.get(uid)) {
+      const object = this.byKey(key);
+      if (object) out.push(object);
+    }
+    return out;
+  }
+
+  /** The object stored under an objectKey() ("kind/namespace/name"; names hold no slash). */
+  private byKey(key: string): KubeObject | undefined {
+    const first = key.indexOf('/');
+    const second = key.indexOf('/', first + 1);
+    return this.indexes.objectsIn(key.slice(0, first), key.slice(first + 1, second))?.get(key.slice(second + 1));
   }
 
   /** Services in a namespace whose (non-empty) selector matches these labels. */
@@ -280,11 +289,13 @@ export class ObjectStore {
   }
 
   all(): KubeObject[] {
-    return [...this.objects.values()];
+    const out: KubeObject[] = [];
+    for (const namespaces of this.indexes.byNamespace.values()) for (const objects of namespaces.values()) for (const object of objects.values()) out.push(object);
+    return out;
   }
 
   namespaceExists(name: string): boolean {
-    return this.objects.has(objectKey('Namespace', undefined, name));
+    return this.get('Namespace', undefined, name) !== undefined;
   }
 
   /**
@@ -332,31 +343,32 @@ export class ObjectStore {
    * batch leave it, then commits them all. Throws, changing nothing, if any is invalid.
    */
   commit(changes: readonly StoreChange[]): StoreEvent[] {
-    const planned = new Map<string, KubeObject | null>();
-    const view = (key: string): KubeObject | undefined => {
+    // key → what the batch does to it (null: delete); `stored` is what the store holds now.
+    const planned = new Map<string, { kind: Kind; namespace: string | undefined; name: string; next: KubeObject | null; stored: KubeObject | undefined }>();
+    const view = (kind: Kind, namespace: string | undefined, name: string, key = objectKey(kind, namespace, name)): KubeObject | undefined => {
       const overlay = planned.get(key);
-      if (overlay === null) return undefined;
-      return overlay ?? this.objects.get(key);
+      if (overlay) return overlay.next ?? undefined;
+      return this.get(kind, namespace, name);
     };
     const plannedIps = new Set<string>();
     // Most writes of a batch are in one namespace: look it up once, not once per object.
     let checkedNamespace: string | undefined;
     const namespaceIn = (namespace: string): boolean => {
       if (namespace === checkedNamespace) return true;
-      const found = view(objectKey('Namespace', undefined, namespace)) !== undefined;
+      const found = view('Namespace', undefined, namespace) !== undefined;
       if (found) checkedNamespace = namespace;
       return found;
     };
-    const order: string[] = [];
-    const remember = (key: string, value: KubeObject | null): void => {
-      if (!planned.has(key)) order.push(key);
-      planned.set(key, value);
+    const remember = (key: string, kind: Kind, namespace: string | undefined, name: string, next: KubeObject | null): void => {
+      const known = planned.get(key);
+      if (known) known.next = next;
+      else planned.set(key, { kind, namespace, name, next, stored: this.get(kind, namespace, name) });
     };
 
     for (const change of changes) {
       if (change.op === 'delete') {
         const key = objectKey(change.kind, change.namespace, change.name);
-        if (!view(key)) throw new HeadlessDnsError('NOT_FOUND', `${describeKey(change.kind, change.namespace, change.name)} not found`);
+        if (!view(change.kind, change.namespace, change.name, key)) throw new HeadlessDnsError('NOT_FOUND', `${describeKey(change.kind, change.namespace, change.name)} not found`);
         if (change.kind === 'Namespace') {
           checkedNamespace = undefined;
           if ((INITIAL_NAMESPACES as readonly string[]).includes(change.name)) {
@@ -364,11 +376,11 @@ export class ObjectStore {
               { reason: 'FieldValueForbidden', field: 'metadata.name', message: 'this namespace may not be deleted' },
             ]);
           }
-          for (const object of this.objects.values()) {
-            if (object.metadata.namespace === change.name) remember(keyOf(object), null);
+          for (const namespaces of this.indexes.byNamespace.values()) {
+            for (const object of namespaces.get(change.name)?.values() ?? []) remember(keyOf(object), object.kind, change.name, object.metadata.name, null);
           }
         }
-        remember(key, null);
+        remember(key, change.kind, change.namespace, change.name, null);
         continue;
       }
       const input = change.object;
@@ -377,7 +389,7 @@ export class ObjectStore {
       if (isNamespaced(input.kind) && !namespaceIn(namespace)) {
         throw new HeadlessDnsError('NAMESPACE_NOT_FOUND', `namespaces "${namespace}" not found`);
       }
-      const existing = view(key);
+      const existing = view(input.kind, namespace, input.metadata.name, key);
       if (existing && change.mode === 'create') {
         throw new HeadlessDnsError('ALREADY_EXISTS', `${describeKey(input.kind, namespace, input.metadata.name)} already exists`);
       }
@@ -394,17 +406,16 @@ export class ObjectStore {
       const next = writableCopy(input, change.owned === true);
       if (isNamespaced(next.kind)) next.metadata.namespace = namespace;
       if (next.kind === 'Service') this.planClusterIps(next, existing as Service | undefined, plannedIps);
-      remember(key, next);
+      remember(key, next.kind, namespace, next.metadata.name, next);
     }
 
     const events: StoreEvent[] = [];
     const now = nowTimestamp();
-    for (const key of order) {
-      let next = planned.get(key);
-      const previous = this.objects.get(key);
-      if (next === null || next === undefined) {
+    for (const [key, plan] of planned) {
+      let next = plan.next;
+      const previous = plan.stored;
+      if (next === null) {
         if (!previous) continue;
-        this.objects.delete(key);
         this.indexes.drop(key, previous);
         if (previous.kind === 'Service') this.releaseClusterIps(previous);
         // A deleted object's last resourceVersion is the one that deleted it, as watchers see it.
@@ -425,8 +436,7 @@ export class ObjectStore {
       next.metadata.resourceVersion = String(++this.resourceVersion);
       if (previous?.kind === 'Service') this.releaseClusterIps(previous);
       if (next.kind === 'Service') for (const ip of next.spec.clusterIPs ?? []) if (ip !== 'None') this.clusterIps.set(ip, key);
-      this.objects.set(key, freezeJson(next));
-      this.indexes.put(key, next, previous);
+      this.indexes.put(key, freezeJson(next), previous);
       events.push({ type: previous ? 'MODIFIED' : 'ADDED', object: next, ...(previous ? { previous } : {}) });
     }
     if (events.length > 0) {
