@@ -170,7 +170,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
   openWatches = () => watches.openStreams;
   const responder = new Responder(index, prepared, {
     ...(options.upstream ? { upstream: options.upstream } : {}),
-    observe: (record) => metrics.observeQuery(record),
+    observe: (transport, qtype, rcode, seconds) => metrics.observeQuery(transport, qtype, rcode, seconds),
   });
   const transport = new DnsTransport((msg, kind) => responder.respond(msg, kind), {
     tcpIdleTimeoutMs: options.tcpIdleTimeoutMs,

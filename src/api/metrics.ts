@@ -5,14 +5,6 @@ import { RCODE_NAMES, typeName } from '../dns/constants.js';
 import { KINDS } from '../model/types.js';
 import type { ObjectStore } from '../store/store.js';
 
-export interface QueryObservation {
-  transport: 'udp' | 'tcp';
-  /** Type code, -1 when the reply had no question. */
-  qtype: number;
-  rcode: number;
-  seconds: number;
-}
-
 const BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1];
 
 function escape(value: string): string {
@@ -41,12 +33,12 @@ export class Metrics {
     this.unsubscribe();
   }
 
-  observeQuery(observation: QueryObservation): void {
-    const key = (observation.transport === 'tcp' ? 1 : 0) * 0x1000000 + (observation.qtype + 1) * 0x100 + observation.rcode;
+  observeQuery(transport: 'udp' | 'tcp', qtype: number, rcode: number, seconds: number): void {
+    const key = (transport === 'tcp' ? 1 : 0) * 0x1000000 + (qtype + 1) * 0x100 + rcode;
     this.queries.set(key, (this.queries.get(key) ?? 0) + 1);
-    this.latencySum += observation.seconds;
+    this.latencySum += seconds;
     this.latencyCount++;
-    for (let i = 0; i < BUCKETS.length; i++) if (observation.seconds <= BUCKETS[i]!) this.bucketCounts[i]!++;
+    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) this.bucketCounts[i]!++;
   }
 
   render(): string {
