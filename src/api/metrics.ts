@@ -2,6 +2,7 @@
 // objects by kind, store events applied, open watches.
 
 import { RCODE_NAMES, typeName } from '../dns/constants.js';
+import { TIMING_SAMPLE } from '../dns/responder.js';
 import { KINDS } from '../model/types.js';
 import type { ObjectStore } from '../store/store.js';
 
@@ -36,6 +37,7 @@ export class Metrics {
   observeQuery(transport: 'udp' | 'tcp', qtype: number, rcode: number, seconds: number): void {
     const key = (transport === 'tcp' ? 1 : 0) * 0x1000000 + (qtype + 1) * 0x100 + rcode;
     this.queries.set(key, (this.queries.get(key) ?? 0) + 1);
+    if (seconds < 0) return;
     this.latencySum += seconds;
     this.latencyCount++;
     for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) this.bucketCounts[i]!++;
@@ -52,7 +54,7 @@ export class Metrics {
       const rcode = RCODE_NAMES[key % 0x100] ?? String(key % 0x100);
       lines.push(`headless_dns_dns_queries_total{transport="${transport}",qtype="${escape(qtype)}",rcode="${escape(rcode)}"} ${n}`);
     }
-    lines.push('# HELP headless_dns_dns_answer_seconds Time from a query arriving to its answer being ready.');
+    lines.push(`# HELP headless_dns_dns_answer_seconds Time from a query arriving to its answer being ready, for one query in ${TIMING_SAMPLE}.`);
     lines.push('# TYPE headless_dns_dns_answer_seconds histogram');
     BUCKETS.forEach((le, i) => lines.push(`headless_dns_dns_answer_seconds_bucket{le="${le}"} ${this.bucketCounts[i]}`));
     lines.push(`headless_dns_dns_answer_seconds_bucket{le="+Inf"} ${this.latencyCount}`);

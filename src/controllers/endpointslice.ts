@@ -4,9 +4,9 @@
 // are left alone.
 
 import { ipFamily } from '../model/ip.js';
-import { type Endpoint, type EndpointPort, type EndpointSlice, type Pod, SERVICE_NAME_LABEL, type Service, type ServicePort } from '../model/types.js';
+import { type Endpoint, type EndpointConditions, type EndpointPort, type EndpointSlice, type Pod, SERVICE_NAME_LABEL, type Service, type ServicePort } from '../model/types.js';
 import type { ObjectStore } from '../store/store.js';
-import { sameJson } from '../model/json.js';
+import { freezeJson, sameJson } from '../model/json.js';
 import { isPodReady, isTerminal, isTerminating } from '../model/pods.js';
 
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
@@ -39,17 +39,20 @@ function endpointPorts(service: Service, pod: Pod): EndpointPort[] {
   return out;
 }
 
+/** The eight possible condition sets, frozen and shared by every endpoint (and kept by the store as they are). */
+const CONDITIONS = Array.from({ length: 8 }, (_, i) => freezeJson({ ready: (i & 4) !== 0, serving: (i & 2) !== 0, terminating: (i & 1) !== 0 }));
+
+function conditionsOf(ready: boolean, serving: boolean, terminating: boolean): EndpointConditions {
+  return CONDITIONS[(ready ? 4 : 0) + (serving ? 2 : 0) + (terminating ? 1 : 0)]!;
+}
+
 /** podToEndpoint, with ShouldSetHostname and the readiness formula of semantics §2.1. */
 function podToEndpoint(service: Service, pod: Pod, address: string): Endpoint {
   const ready = isPodReady(pod);
   const terminating = isTerminating(pod);
   const endpoint: Endpoint = {
     addresses: [address],
-    conditions: {
-      ready: service.spec.publishNotReadyAddresses === true || (ready && !terminating),
-      serving: ready,
-      terminating,
-    },
+    conditions: conditionsOf(service.spec.publishNotReadyAddresses === true || (ready && !terminating), ready, terminating),
     targetRef: { kind: 'Pod', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name, uid: pod.metadata.uid ?? '' },
   };
   if (pod.spec.hostname && pod.spec.subdomain === service.metadata.name && pod.metadata.namespace === service.metadata.namespace) {

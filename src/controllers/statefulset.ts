@@ -10,6 +10,9 @@ import { freezeJson, sameJson } from '../model/json.js';
 import { controllerOf, isPodReady, isRunningAndReady, isTerminating } from '../model/pods.js';
 import { START_UNREADY_ANNOTATION } from './kubelet.js';
 
+/** The status of a pod not started yet: one frozen object shared by all of them. */
+const PENDING = freezeJson({ phase: 'Pending' as const });
+
 export interface StatefulSetControllerOptions {
   /** Deletes a pod the way the API does (graceful or not). */
   deletePod: (pod: Pod) => void;
@@ -22,17 +25,21 @@ function ordinalOf(set: StatefulSet, pod: Pod): number | undefined {
   return /^(0|[1-9]\d*)$/.test(text) ? Number(text) : undefined;
 }
 
-/** Hashes of stored (frozen, so unchanging) templates: every pod of a set and every status write asks. */
-const templateHashes = new WeakMap<object, string>();
+/**
+ * Revisions of stored (frozen, so unchanging) templates: every pod of a set
+ * and every status write asks, and every pod keeps the string in a label.
+ */
+const templateRevisions = new WeakMap<object, { set: string; revision: string }>();
 
 function revisionOf(set: StatefulSet): string {
   const template = set.spec.template;
-  let hash = templateHashes.get(template);
-  if (hash === undefined) {
-    hash = createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 10);
-    if (Object.isFrozen(template)) templateHashes.set(template, hash);
-  }
-  return `${set.metadata.name}-${hash}`;
+  const known = templateRevisions.get(template);
+  if (known?.set === set.metadata.name) return known.revision;
+  const hash = createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 10);
+  // One flat string, not a join kept alive by every pod's labels.
+  const revision = Buffer.from(`${set.metadata.name}-${hash}`, 'latin1').toString('latin1');
+  if (Object.isFrozen(template)) templateRevisions.set(template, { set: set.metadata.name, revision });
+  return revision;
 }
 
 export class StatefulSetController {
@@ -139,7 +146,7 @@ export class StatefulSetController {
         hostname: name,
         ...(set.spec.serviceName ? { subdomain: set.spec.serviceName } : {}),
       },
-      status: { phase: 'Pending' },
+      status: PENDING,
     };
     return pod;
   }
