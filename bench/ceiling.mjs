@@ -21,6 +21,8 @@ createServer((socket) => {
   let pending = Buffer.alloc(0);
   socket.on('data', (chunk) => {
     pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    // Replies to one chunk's pipelined queries in one write, as headless-dns does.
+    socket.cork();
     while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
       const id0 = pending[2];
       const id1 = pending[3];
@@ -32,6 +34,7 @@ createServer((socket) => {
       out[3] = id1;
       socket.write(out);
     }
+    socket.uncork();
   });
   socket.on('error', () => socket.destroy());
 }).listen(port, '127.0.0.1');

@@ -47,7 +47,8 @@ export class PreparedAnswers {
    * Answers made when a query asked for them (negative answers, other types):
    * they carry the SOA serial, so every change drops them all.
    */
-  private onDemand = new Map<string, PreparedAnswer>();
+  private onDemand = new Map<number, Map<string, PreparedAnswer>>();
+  private onDemandCount = 0;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly source: RecordSource, feed: ChangeFeed) {
@@ -57,7 +58,7 @@ export class PreparedAnswers {
     }
     this.prepareFixedNames();
     this.unsubscribe = feed.onChange((change) => {
-      this.onDemand = new Map();
+      this.forgetOnDemand();
       this.prepareNames(change.names);
       this.prepareAddresses(change.addresses);
       this.prepareApex();
@@ -73,14 +74,23 @@ export class PreparedAnswers {
   reply(msg: Buffer, query: ParsedQuery, limit: number): Buffer | undefined {
     const handle = this.byType.get(query.qtype)?.get(query.key);
     if (handle !== undefined) return renderAnswer(msg, query, this.slab.page(handle), limit, this.slab.offset(handle));
-    const remembered = this.onDemand.get(`${query.qtype}:${query.key}`);
+    // By type, then name: no joined key string per query.
+    const remembered = this.onDemand.get(query.qtype)?.get(query.key);
     return remembered && renderAnswer(msg, query, remembered, limit);
   }
 
   /** Keeps an answer made for a query, for the same question until the registry changes. */
   remember(key: string, qtype: number, answer: PreparedAnswer): void {
-    if (this.onDemand.size >= ON_DEMAND_LIMIT) this.onDemand = new Map();
-    this.onDemand.set(`${qtype}:${key}`, answer);
+    if (this.onDemandCount >= ON_DEMAND_LIMIT) this.forgetOnDemand();
+    let answers = this.onDemand.get(qtype);
+    if (!answers) this.onDemand.set(qtype, (answers = new Map()));
+    if (!answers.has(key)) this.onDemandCount++;
+    answers.set(key, answer);
+  }
+
+  private forgetOnDemand(): void {
+    this.onDemand = new Map();
+    this.onDemandCount = 0;
   }
 
   /** How many (name, type) answers are prepared; for tests and metrics. */

@@ -82,6 +82,8 @@ class TcpFrontEnd extends TCPServer {
     };
     socket.on('data', (chunk: Buffer) => {
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      // Replies to pipelined queries of one chunk leave in one write (writev), not one syscall each.
+      socket.cork();
       while (pending.length >= 2) {
         const length = pending.readUInt16BE(0);
         if (pending.length < 2 + length) break;
@@ -92,6 +94,7 @@ class TcpFrontEnd extends TCPServer {
         if (reply instanceof Promise) void reply.then(send);
         else send(reply);
       }
+      socket.uncork();
     });
     socket.on('end', () => {
       peerEnded = true;
