@@ -18,6 +18,8 @@ udp.on('message', (msg, rinfo) => {
 });
 udp.bind(port, '127.0.0.1');
 createServer((socket) => {
+  // As any DNS server over TCP must (and headless-dns does): no Nagle delay on replies.
+  socket.setNoDelay(true);
   let pending = Buffer.alloc(0);
   socket.on('data', (chunk) => {
     pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
