@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 const [file, portText] = process.argv.slice(2);
 const reply = readFileSync(file);
 const port = Number(portText);
+const tail = reply.subarray(2);
 const udp = createSocket('udp4');
 udp.on('message', (msg, rinfo) => {
   const out = Buffer.allocUnsafe(reply.length);
@@ -29,12 +30,13 @@ createServer((socket) => {
       const id0 = pending[2];
       const id1 = pending[3];
       pending = pending.subarray(2 + pending.readUInt16BE(0));
-      const out = Buffer.allocUnsafe(2 + reply.length);
-      out.writeUInt16BE(reply.length, 0);
-      reply.copy(out, 2);
-      out[2] = id0;
-      out[3] = id1;
-      socket.write(out);
+      // Length and ID in a small head; the rest of the reply is written as it is, never copied.
+      const head = Buffer.allocUnsafe(4);
+      head.writeUInt16BE(reply.length, 0);
+      head[2] = id0;
+      head[3] = id1;
+      socket.write(head);
+      socket.write(tail);
     }
     socket.uncork();
   });

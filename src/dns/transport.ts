@@ -73,10 +73,13 @@ class TcpFrontEnd extends TCPServer {
     const send = (reply: Buffer | undefined): void => {
       inFlight--;
       if (reply && !socket.destroyed && socket.writable) {
-        const frame = Buffer.allocUnsafe(2 + reply.length);
-        frame.writeUInt16BE(reply.length, 0);
-        reply.copy(frame, 2);
-        socket.write(frame);
+        // The length prefix and the reply go out together (one writev), without copying the reply into a frame.
+        const prefix = Buffer.allocUnsafe(2);
+        prefix.writeUInt16BE(reply.length, 0);
+        socket.cork();
+        socket.write(prefix);
+        socket.write(reply);
+        socket.uncork();
       }
       if (peerEnded && inFlight === 0) socket.end();
     };
