@@ -22,9 +22,9 @@ export interface ChangeFeed {
 }
 
 /** Encodes an answer for caching or sending; undefined for answers that are not replies. */
-export function encodeReply(name: string, qtype: number, result: Answer, truncated = false): PreparedAnswer | undefined {
+export function encodeReply(name: string, result: Answer, truncated = false): PreparedAnswer | undefined {
   if (result.kind !== 'reply') return undefined;
-  return prepareAnswer(name, qtype, result.zone, {
+  return prepareAnswer(name, result.zone, {
     rcode: result.rcode,
     authoritative: true,
     truncated,
@@ -110,7 +110,7 @@ export class PreparedAnswers {
       if (before !== undefined) answers!.delete(key);
       return;
     }
-    const encoded = encodeReply(name, qtype, result)!;
+    const encoded = encodeReply(name, result)!;
     if (!answers) this.byType.set(qtype, (answers = new Map()));
     answers.set(key, this.slab.add(encoded, encoded.length));
   }

@@ -94,7 +94,7 @@ export class Responder {
       return this.relay(msg, transport, upstream);
     }
     if (result.chase && upstream) return this.chase(msg, query, name, result, limit, upstream);
-    const prepared = encodeReply(name, query.qtype, result)!;
+    const prepared = encodeReply(name, result)!;
     this.prepared.remember(query.key, query.qtype, prepared);
     return renderAnswer(msg, query, prepared, limit);
   }
@@ -124,7 +124,7 @@ export class Responder {
       // An upstream that fails leaves the CNAME alone, as CoreDNS's forward plugin answering SERVFAIL does.
     }
     const full: Reply = { ...result, answer: [...result.answer, ...records] };
-    return renderAnswer(msg, query, encodeReply(name, query.qtype, full, truncated)!, limit);
+    return renderAnswer(msg, query, encodeReply(name, full, truncated)!, limit);
   }
 }
 

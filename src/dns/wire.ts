@@ -248,32 +248,26 @@ function wireLength(name: string): number {
  * the question. One Buffer rather than an object of arrays, because a large
  * cluster keeps a few of these per pod.
  *
- *   0 qtype u16 · 2 rcode u8 · 3 flags u8 (1 authoritative, 2 truncated upstream)
- *   4 answer/authority/additional counts u16×3 · 10 question end u16
- *   12 offset of the zone in the question u16 · 14 records u16 · 16 zone sites u16
- *   18 end offset of each record u16×records, then zone sites u16×sites, then the records
+ *   0 rcode u8 · 1 flags u8 (1 authoritative, 2 truncated upstream)
+ *   2 answer/authority/additional counts u16×3 · 8 question end u16
+ *   10 offset of the zone in the question u16 · 12 records u16 · 14 zone sites u16
+ *   16 end offset of each record u16×records, then zone sites u16×sites, then the records
  *
  * Offsets are absolute in the reply. Zone sites are where an uncompressed SRV
  * target spells the zone, to be overwritten with the query's spelling.
  */
 export type PreparedAnswer = Buffer & { readonly preparedAnswer: unique symbol };
 
-const P_QTYPE = 0;
-const P_RCODE = 2;
-const P_FLAGS = 3;
-const P_COUNTS = 4;
-const P_QUESTION_END = 10;
-const P_ZONE_AT = 12;
-const P_RECORDS = 14;
-const P_SITES = 16;
-const P_TABLE = 18;
+const P_RCODE = 0;
+const P_FLAGS = 1;
+const P_COUNTS = 2;
+const P_QUESTION_END = 8;
+const P_ZONE_AT = 10;
+const P_RECORDS = 12;
+const P_SITES = 14;
+const P_TABLE = 16;
 const AUTHORITATIVE = 1;
 const UPSTREAM_TRUNCATED = 2;
-
-/** The type of question a prepared answer answers. */
-export function preparedType(prepared: Buffer, at = 0): number {
-  return prepared.readUInt16BE(at + P_QTYPE);
-}
 
 /** How many bytes a prepared answer takes, table included. */
 export function preparedLength(prepared: Buffer, at = 0): number {
@@ -310,11 +304,11 @@ export interface AnswerSections {
 }
 
 /**
- * Encodes the records of an answer to a question (qname, qtype) in `zone`;
+ * Encodes the records of an answer to a question of qname in `zone`;
  * qname is lower case, in presentation form. The result is valid for every
  * query whose name lower-cases to qname.
  */
-export function prepareAnswer(qname: string, qtype: number, zone: string, sections: AnswerSections): PreparedAnswer {
+export function prepareAnswer(qname: string, zone: string, sections: AnswerSections): PreparedAnswer {
   const questionEnd = HEADER + wireLength(qname) + 4;
   const zoneInQuestion = questionEnd - 4 - (zone === '.' ? 1 : zone.length + 1);
   const dictionary = new Map<string, number>([[zone, zoneInQuestion]]);
@@ -428,7 +422,6 @@ export function prepareAnswer(qname: string, qtype: number, zone: string, sectio
 
   const tableEnd = P_TABLE + 2 * (recordEnds.length + zoneSites.length);
   const packed = Buffer.allocUnsafe(tableEnd + at - questionEnd) as PreparedAnswer;
-  packed.writeUInt16BE(qtype, P_QTYPE);
   packed[P_RCODE] = sections.rcode;
   packed[P_FLAGS] = (sections.authoritative ? AUTHORITATIVE : 0) | (sections.truncated ? UPSTREAM_TRUNCATED : 0);
   packed.writeUInt16BE(sections.answer.length, P_COUNTS);

@@ -463,31 +463,23 @@ export class ObjectStore {
           const batch = this.undelivered[next]!;
           // Let delivered events (and the versions they hold) go while the round goes on.
           this.undelivered[next] = DELIVERED;
-          for (const listener of this.listeners) {
-            try {
-              listener(batch);
-            } catch (error) {
-              // One broken listener must not starve the others of later batches.
-              this.onListenerError(error);
-            }
-          }
+          this.notify(this.listeners, batch);
         }
         this.undelivered.length = 0;
-        for (const listener of this.idleListeners) {
-          try {
-            listener();
-          } catch (error) {
-            this.onListenerError(error);
-          }
-        }
+        this.notify(this.idleListeners, undefined);
       } while (this.undelivered.length > 0);
     } finally {
       this.delivering = false;
       this.undelivered.length = 0;
     }
-    for (const listener of this.settledListeners) {
+    this.notify(this.settledListeners, undefined);
+  }
+
+  /** Calls every listener; one that throws is reported and must not starve the others. */
+  private notify<A>(listeners: Set<(argument: A) => void>, argument: A): void {
+    for (const listener of listeners) {
       try {
-        listener();
+        listener(argument);
       } catch (error) {
         this.onListenerError(error);
       }

@@ -18,7 +18,7 @@ function roundTrip(qname: string, qtype: string, options: { edns?: number; limit
   const parsed = parseQuery(query);
   if (!parsed.ok) throw new Error('query did not parse');
   const result = answer({ name: qname, type: typeCode(qtype)! }, index);
-  const reply = renderAnswer(query, parsed.query, encodeReply(qname, typeCode(qtype)!, result)!, options.limit ?? 65535);
+  const reply = renderAnswer(query, parsed.query, encodeReply(qname, result)!, options.limit ?? 65535);
   return { result, reply, decoded: decodeReply(reply) };
 }
 
