@@ -117,7 +117,9 @@ export class StatefulSetController {
       if (ordered) break;
     }
 
-    this.updateStatus(set, deleted ? this.podsOf(set) : pods);
+    // Pods made or deleted now come back as events and this set is reconciled
+    // again in the next round: its status is written then, once, not twice.
+    if (missing.length === 0 && !deleted) this.updateStatus(set, pods);
   }
 
   private newPod(set: StatefulSet, ordinal: number): Pod {

@@ -31,11 +31,20 @@ export function isSubdomain(zone: string, name: string): boolean {
   return z === '.' || n === z || n.endsWith(`.${z}`);
 }
 
-/** The longest zone containing the name, as CoreDNS's plugin.Zones.Matches picks it. */
+/**
+ * The longest zone containing the name, as CoreDNS's plugin.Zones.Matches
+ * picks it. Both are lower case here (answer() asks with the question
+ * lower-cased), so this is a suffix test that builds no strings: it runs for
+ * every answer prepared.
+ */
 export function matchZone(zones: readonly string[], name: string): string | undefined {
   let best: string | undefined;
   for (const zone of zones) {
-    if (isSubdomain(zone, name) && (!best || zone.length > best.length)) best = zone;
+    const inside =
+      zone === '.' ||
+      name === zone ||
+      (name.length > zone.length && name.charCodeAt(name.length - zone.length - 1) === 0x2e && name.endsWith(zone));
+    if (inside && (!best || zone.length > best.length)) best = zone;
   }
   return best;
 }
