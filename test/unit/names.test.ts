@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dashedIp } from '../../src/model/ip.js';
-import { addressFromReverse, parseRequest, reverseName } from '../../src/records/names.js';
+import { addressFromReverse, matchZone, parseRequest, reverseName } from '../../src/records/names.js';
 
 const Z = 'cluster.local.';
 
@@ -47,5 +47,23 @@ describe('dashed endpoint labels (endpointHostname)', () => {
     ['2001:db8::', '2001-db8--0'],
   ])('%s → %s', (address, label) => {
     expect(dashedIp(address)).toBe(label);
+  });
+});
+
+describe('matchZone (plugin.Zones.Matches)', () => {
+  const zones = ['cluster.local.', 'in-addr.arpa.', 'ip6.arpa.', 'local.'];
+  it.each([
+    ['kubia.default.svc.cluster.local.', 'cluster.local.'],
+    ['cluster.local.', 'cluster.local.'],
+    ['xcluster.local.', 'local.'],
+    ['10.0.96.10.in-addr.arpa.', 'in-addr.arpa.'],
+    ['example.com.', undefined],
+    ['arpa.', undefined],
+  ])('%s → %s', (name, zone) => {
+    expect(matchZone(zones, name)).toBe(zone);
+  });
+
+  it('the root zone holds every name', () => {
+    expect(matchZone(['.'], 'example.com.')).toBe('.');
   });
 });
