@@ -291,9 +291,6 @@ function writeIpv4(out: Buffer, at: number, address: string): number {
   return at;
 }
 
-/** Scratch space answers are encoded into before being copied out at their size; encoding is synchronous. */
-let scratch = Buffer.allocUnsafe(4096);
-
 export interface AnswerSections {
   rcode: number;
   authoritative: boolean;
@@ -304,6 +301,143 @@ export interface AnswerSections {
 }
 
 /**
+ * Writes the records of one answer after its question. One instance is reused
+ * for every answer (encoding is synchronous): a large cluster prepares a few
+ * answers per pod, and fresh closures, maps and arrays for each showed up as
+ * collector time.
+ */
+class RecordWriter {
+  private out = Buffer.allocUnsafe(4096);
+  at = 0;
+  private zone = '';
+  /** Name suffix → offset, the compression targets so far. */
+  private readonly dictionary = new Map<string, number>();
+  readonly zoneSites: number[] = [];
+  readonly recordEnds: number[] = [];
+
+  start(questionEnd: number, zone: string, zoneInQuestion: number): void {
+    this.at = questionEnd;
+    this.zone = zone;
+    this.dictionary.clear();
+    this.dictionary.set(zone, zoneInQuestion);
+    this.zoneSites.length = 0;
+    this.recordEnds.length = 0;
+  }
+
+  /** The bytes written so far (valid until the next answer). */
+  get bytes(): Buffer {
+    return this.out;
+  }
+
+  private ensure(bytes: number): void {
+    if (this.at + bytes <= this.out.length) return;
+    let size = this.out.length * 2;
+    while (size < this.at + bytes) size *= 2;
+    const bigger = Buffer.allocUnsafe(size);
+    this.out.copy(bigger, 0, 0, this.at);
+    this.out = bigger;
+  }
+
+  private u16(value: number): void {
+    this.ensure(2);
+    this.out.writeUInt16BE(value, this.at);
+    this.at += 2;
+  }
+
+  private u32(value: number): void {
+    this.ensure(4);
+    this.out.writeUInt32BE(value >>> 0, this.at);
+    this.at += 4;
+  }
+
+  /**
+   * Names we build are plain lower-case text; each suffix is remembered as a
+   * pointer target, even uncompressed ones, as miekg/dns does. An SRV target is
+   * only ever pointed at whole (by its glue's owner name), so its shorter
+   * suffixes are neither looked up nor remembered: same bytes, cheaper.
+   */
+  private writeName(name: string, compress: boolean): void {
+    this.ensure(name.length + 2);
+    const out = this.out;
+    const zone = this.zone;
+    const end = name.length - 1;
+    let at = this.at;
+    let start = 0;
+    while (start < end) {
+      if (compress || start === 0) {
+        const suffix = start === 0 ? name : name.slice(start);
+        const pointer = this.dictionary.get(suffix);
+        if (compress && pointer !== undefined) {
+          out.writeUInt16BE(0xc000 | pointer, at);
+          this.at = at + 2;
+          return;
+        }
+        if (pointer === undefined && at < 0x3fff) this.dictionary.set(suffix, at);
+      }
+      if (name.length - start === zone.length && name.endsWith(zone)) this.zoneSites.push(at);
+      const dot = name.indexOf('.', start);
+      out[at++] = dot - start;
+      for (let i = start; i < dot; i++) out[at++] = name.charCodeAt(i);
+      start = dot + 1;
+    }
+    out[at++] = 0;
+    this.at = at;
+  }
+
+  record(rr: RR, ownerIsQuestion: boolean): void {
+    if (ownerIsQuestion) this.u16(0xc000 | HEADER);
+    else this.writeName(rr.name, true);
+    this.u16(QTYPE[rr.type]);
+    this.u16(CLASS_IN);
+    this.u32(rr.ttl);
+    this.u16(0);
+    const start = this.at;
+    switch (rr.type) {
+      case 'A':
+        this.ensure(4);
+        this.at = writeIpv4(this.out, this.at, rr.address);
+        break;
+      case 'AAAA':
+        this.ensure(16);
+        this.at += ipv6ToBytes(rr.address).copy(this.out, this.at);
+        break;
+      case 'SRV':
+        this.u16(rr.priority);
+        this.u16(rr.weight);
+        this.u16(rr.port);
+        this.writeName(rr.target, false);
+        break;
+      case 'PTR':
+      case 'CNAME':
+      case 'NS':
+        this.writeName(rr.target, true);
+        break;
+      case 'TXT':
+        for (const text of rr.text) {
+          const bytes = Buffer.from(text, 'utf8').subarray(0, 255);
+          this.ensure(1 + bytes.length);
+          this.out[this.at++] = bytes.length;
+          this.at += bytes.copy(this.out, this.at);
+        }
+        break;
+      case 'SOA':
+        this.writeName(rr.mname, true);
+        this.writeName(rr.rname, true);
+        this.u32(rr.serial);
+        this.u32(rr.refresh);
+        this.u32(rr.retry);
+        this.u32(rr.expire);
+        this.u32(rr.minimum);
+        break;
+    }
+    this.out.writeUInt16BE(this.at - start, start - 2);
+    this.recordEnds.push(this.at);
+  }
+}
+
+const writer = new RecordWriter();
+
+/**
  * Encodes the records of an answer to a question of qname in `zone`;
  * qname is lower case, in presentation form. The result is valid for every
  * query whose name lower-cases to qname.
@@ -311,115 +445,12 @@ export interface AnswerSections {
 export function prepareAnswer(qname: string, zone: string, sections: AnswerSections): PreparedAnswer {
   const questionEnd = HEADER + wireLength(qname) + 4;
   const zoneInQuestion = questionEnd - 4 - (zone === '.' ? 1 : zone.length + 1);
-  const dictionary = new Map<string, number>([[zone, zoneInQuestion]]);
-  const zoneSites: number[] = [];
-  const recordEnds: number[] = [];
-  let out = scratch;
-  let at = questionEnd;
+  writer.start(questionEnd, zone, zoneInQuestion);
+  for (const rr of sections.answer) writer.record(rr, rr.name === qname);
+  for (const rr of sections.authority) writer.record(rr, false);
+  for (const rr of sections.additional) writer.record(rr, false);
 
-  const ensure = (bytes: number): void => {
-    if (at + bytes <= out.length) return;
-    let size = out.length * 2;
-    while (size < at + bytes) size *= 2;
-    const bigger = Buffer.allocUnsafe(size);
-    out.copy(bigger, 0, 0, at);
-    out = bigger;
-    scratch = bigger;
-  };
-  const u16 = (value: number): void => {
-    ensure(2);
-    out.writeUInt16BE(value, at);
-    at += 2;
-  };
-  const u32 = (value: number): void => {
-    ensure(4);
-    out.writeUInt32BE(value >>> 0, at);
-    at += 4;
-  };
-
-  // Names we build are plain lower-case text; each suffix is remembered as a
-  // pointer target, even uncompressed ones, as miekg/dns does.
-  const writeName = (name: string, compress: boolean): void => {
-    ensure(name.length + 2);
-    const end = name.length - 1;
-    let start = 0;
-    while (start < end) {
-      // An SRV target is only ever pointed at whole (by its glue's owner name), so
-      // its shorter suffixes are neither looked up nor remembered: same bytes, cheaper.
-      if (compress || start === 0) {
-        const suffix = start === 0 ? name : name.slice(start);
-        const pointer = dictionary.get(suffix);
-        if (compress && pointer !== undefined) {
-          out.writeUInt16BE(0xc000 | pointer, at);
-          at += 2;
-          return;
-        }
-        if (pointer === undefined && at < 0x3fff) dictionary.set(suffix, at);
-      }
-      if (name.length - start === zone.length && name.endsWith(zone)) zoneSites.push(at);
-      const dot = name.indexOf('.', start);
-      const length = dot - start;
-      out[at++] = length;
-      for (let i = start; i < dot; i++) out[at++] = name.charCodeAt(i);
-      start = dot + 1;
-    }
-    out[at++] = 0;
-  };
-
-  const writeRecord = (rr: RR, ownerIsQuestion: boolean): void => {
-    if (ownerIsQuestion) u16(0xc000 | HEADER);
-    else writeName(rr.name, true);
-    u16(QTYPE[rr.type]);
-    u16(CLASS_IN);
-    u32(rr.ttl);
-    u16(0);
-    const start = at;
-    switch (rr.type) {
-      case 'A':
-        ensure(4);
-        at = writeIpv4(out, at, rr.address);
-        break;
-      case 'AAAA':
-        ensure(16);
-        at += ipv6ToBytes(rr.address).copy(out, at);
-        break;
-      case 'SRV':
-        u16(rr.priority);
-        u16(rr.weight);
-        u16(rr.port);
-        writeName(rr.target, false);
-        break;
-      case 'PTR':
-      case 'CNAME':
-      case 'NS':
-        writeName(rr.target, true);
-        break;
-      case 'TXT':
-        for (const text of rr.text) {
-          const bytes = Buffer.from(text, 'utf8').subarray(0, 255);
-          ensure(1 + bytes.length);
-          out[at++] = bytes.length;
-          at += bytes.copy(out, at);
-        }
-        break;
-      case 'SOA':
-        writeName(rr.mname, true);
-        writeName(rr.rname, true);
-        u32(rr.serial);
-        u32(rr.refresh);
-        u32(rr.retry);
-        u32(rr.expire);
-        u32(rr.minimum);
-        break;
-    }
-    out.writeUInt16BE(at - start, start - 2);
-    recordEnds.push(at);
-  };
-
-  for (const rr of sections.answer) writeRecord(rr, rr.name === qname);
-  for (const rr of sections.authority) writeRecord(rr, false);
-  for (const rr of sections.additional) writeRecord(rr, false);
-
+  const { recordEnds, zoneSites, at } = writer;
   const tableEnd = P_TABLE + 2 * (recordEnds.length + zoneSites.length);
   const packed = Buffer.allocUnsafe(tableEnd + at - questionEnd) as PreparedAnswer;
   packed[P_RCODE] = sections.rcode;
@@ -434,7 +465,7 @@ export function prepareAnswer(qname: string, zone: string, sections: AnswerSecti
   let t = P_TABLE;
   for (const end of recordEnds) t = packed.writeUInt16BE(end, t);
   for (const site of zoneSites) t = packed.writeUInt16BE(site, t);
-  out.copy(packed, tableEnd, questionEnd, at);
+  writer.bytes.copy(packed, tableEnd, questionEnd, at);
   return packed;
 }
 
