@@ -8,10 +8,20 @@
 import { serviceNames } from '../records/build.js';
 import type { IndexChange, RecordSource } from '../records/index.js';
 import { matchZone, parseRequest, reverseName } from '../records/names.js';
-import { type Answer, answer } from './answer.js';
+import { type Answer, type Reply, answer } from './answer.js';
 import { QTYPE } from './constants.js';
 import { AnswerSlab } from './slab.js';
-import { type ParsedQuery, type PreparedAnswer, nameKey, prepareAnswer, preparedLength, renderAnswer } from './wire.js';
+import {
+  type AnswerSections,
+  type ParsedQuery,
+  type PreparedAnswer,
+  encodeAnswer,
+  nameKey,
+  prepareAnswer,
+  preparedLength,
+  renderAnswer,
+  writeEncoded,
+} from './wire.js';
 
 const FORWARD_TYPES: readonly number[] = [QTYPE.A, QTYPE.AAAA, QTYPE.SRV, QTYPE.CNAME];
 const NONE: readonly number[] = [];
@@ -21,17 +31,21 @@ export interface ChangeFeed {
   allServices(): Iterable<Parameters<typeof serviceNames>[0]>;
 }
 
-/** Encodes an answer for caching or sending; undefined for answers that are not replies. */
-export function encodeReply(name: string, result: Answer, truncated = false): PreparedAnswer | undefined {
-  if (result.kind !== 'reply') return undefined;
-  return prepareAnswer(name, result.zone, {
+function replySections(result: Reply, truncated = false): AnswerSections {
+  return {
     rcode: result.rcode,
     authoritative: true,
     truncated,
     answer: result.answer,
     authority: result.authority,
     additional: result.additional,
-  });
+  };
+}
+
+/** Encodes an answer for caching or sending; undefined for answers that are not replies. */
+export function encodeReply(name: string, result: Answer, truncated = false): PreparedAnswer | undefined {
+  if (result.kind !== 'reply') return undefined;
+  return prepareAnswer(name, result.zone, replySections(result, truncated));
 }
 
 /** At most this many answers made on demand are kept until the next change. */
@@ -110,9 +124,11 @@ export class PreparedAnswers {
       if (before !== undefined) answers!.delete(key);
       return;
     }
-    const encoded = encodeReply(name, result)!;
+    // Encoded straight into the slab: no Buffer per answer.
+    const handle = this.slab.reserve(encodeAnswer(name, result.zone, replySections(result)));
+    writeEncoded(this.slab.page(handle), this.slab.offset(handle));
     if (!answers) this.byType.set(qtype, (answers = new Map()));
-    answers.set(key, this.slab.add(encoded, encoded.length));
+    answers.set(key, handle);
   }
 
   /** Copies the answers still in use to a new slab, leaving the released ones behind. */

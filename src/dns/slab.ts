@@ -16,13 +16,19 @@ export class AnswerSlab {
 
   /** Copies `length` bytes of `source` in; returns their handle. */
   add(source: Buffer, length: number): number {
+    const handle = this.reserve(length);
+    source.copy(this.page(handle), this.offset(handle), 0, length);
+    return handle;
+  }
+
+  /** Sets aside `length` bytes for the caller to write at page(handle), offset(handle); returns the handle. */
+  reserve(length: number): number {
     if (length > PAGE_SIZE) throw new RangeError(`an answer of ${length} bytes does not fit a page`);
     if (this.used + length > PAGE_SIZE) {
       this.pages.push(Buffer.allocUnsafeSlow(PAGE_SIZE));
       this.used = 0;
     }
     const handle = (this.pages.length - 1) * PAGE_SIZE + this.used;
-    source.copy(this.pages[this.pages.length - 1]!, this.used, 0, length);
     this.used += length;
     this.liveBytes += length;
     return handle;

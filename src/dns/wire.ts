@@ -310,18 +310,65 @@ class RecordWriter {
   private out = Buffer.allocUnsafe(4096);
   at = 0;
   private zone = '';
-  /** Name suffix → offset, the compression targets so far. */
-  private readonly dictionary = new Map<string, number>();
+  /**
+   * The compression targets so far: the suffix of targetNames[i] from
+   * targetStarts[i] sits at targetOffsets[i]. Parallel arrays searched in
+   * order, because an answer has a handful of names: slicing each suffix into
+   * a string and clearing a Map per answer cost more than the search.
+   * Answers with many names (a large SRV set) switch to a Map.
+   */
+  private readonly targetNames: string[] = [];
+  private readonly targetStarts: number[] = [];
+  private readonly targetOffsets: number[] = [];
+  private targetCount = 0;
+  private targetMap: Map<string, number> | undefined;
   readonly zoneSites: number[] = [];
   readonly recordEnds: number[] = [];
 
   start(questionEnd: number, zone: string, zoneInQuestion: number): void {
     this.at = questionEnd;
     this.zone = zone;
-    this.dictionary.clear();
-    this.dictionary.set(zone, zoneInQuestion);
+    this.targetCount = 0;
+    this.targetMap = undefined;
+    this.remember(zone, 0, zoneInQuestion);
     this.zoneSites.length = 0;
     this.recordEnds.length = 0;
+  }
+
+  /** The offset of `name` from `start` on, if it was written before; -1 otherwise. */
+  private find(name: string, start: number): number {
+    if (this.targetMap) return this.targetMap.get(start === 0 ? name : name.slice(start)) ?? -1;
+    const length = name.length - start;
+    for (let i = 0; i < this.targetCount; i++) {
+      const other = this.targetNames[i]!;
+      const from = this.targetStarts[i]!;
+      if (other.length - from !== length) continue;
+      if (other === name && from === start) return this.targetOffsets[i]!;
+      let same = true;
+      for (let j = 0; j < length && same; j++) same = other.charCodeAt(from + j) === name.charCodeAt(start + j);
+      if (same) return this.targetOffsets[i]!;
+    }
+    return -1;
+  }
+
+  private remember(name: string, start: number, offset: number): void {
+    if (this.targetMap) {
+      this.targetMap.set(start === 0 ? name : name.slice(start), offset);
+      return;
+    }
+    const i = this.targetCount++;
+    this.targetNames[i] = name;
+    this.targetStarts[i] = start;
+    this.targetOffsets[i] = offset;
+    if (this.targetCount > 32) {
+      this.targetMap = new Map();
+      for (let j = 0; j < this.targetCount; j++) {
+        const from = this.targetStarts[j]!;
+        const whole = this.targetNames[j]!;
+        const suffix = from === 0 ? whole : whole.slice(from);
+        if (!this.targetMap.has(suffix)) this.targetMap.set(suffix, this.targetOffsets[j]!);
+      }
+    }
   }
 
   /** The bytes written so far (valid until the next answer). */
@@ -365,14 +412,13 @@ class RecordWriter {
     let start = 0;
     while (start < end) {
       if (compress || start === 0) {
-        const suffix = start === 0 ? name : name.slice(start);
-        const pointer = this.dictionary.get(suffix);
-        if (compress && pointer !== undefined) {
+        const pointer = this.find(name, start);
+        if (compress && pointer >= 0) {
           out.writeUInt16BE(0xc000 | pointer, at);
           this.at = at + 2;
           return;
         }
-        if (pointer === undefined && at < 0x3fff) this.dictionary.set(suffix, at);
+        if (pointer < 0 && at < 0x3fff) this.remember(name, start, at);
       }
       if (name.length - start === zone.length && name.endsWith(zone)) this.zoneSites.push(at);
       const dot = name.indexOf('.', start);
@@ -437,35 +483,60 @@ class RecordWriter {
 
 const writer = new RecordWriter();
 
+/** What encodeAnswer left for writeEncoded, besides the writer's bytes. */
+const encoded = { rcode: 0, flags: 0, an: 0, ns: 0, ar: 0, questionEnd: 0, zoneInQuestion: 0, length: 0 };
+
 /**
  * Encodes the records of an answer to a question of qname in `zone`;
- * qname is lower case, in presentation form. The result is valid for every
- * query whose name lower-cases to qname.
+ * qname is lower case, in presentation form. Returns the length of the
+ * prepared answer; writeEncoded then writes it wherever it is kept (a slab
+ * page), before the next answer is encoded.
  */
-export function prepareAnswer(qname: string, zone: string, sections: AnswerSections): PreparedAnswer {
+export function encodeAnswer(qname: string, zone: string, sections: AnswerSections): number {
   const questionEnd = HEADER + wireLength(qname) + 4;
   const zoneInQuestion = questionEnd - 4 - (zone === '.' ? 1 : zone.length + 1);
   writer.start(questionEnd, zone, zoneInQuestion);
   for (const rr of sections.answer) writer.record(rr, rr.name === qname);
   for (const rr of sections.authority) writer.record(rr, false);
   for (const rr of sections.additional) writer.record(rr, false);
+  encoded.rcode = sections.rcode;
+  encoded.flags = (sections.authoritative ? AUTHORITATIVE : 0) | (sections.truncated ? UPSTREAM_TRUNCATED : 0);
+  encoded.an = sections.answer.length;
+  encoded.ns = sections.authority.length;
+  encoded.ar = sections.additional.length;
+  encoded.questionEnd = questionEnd;
+  encoded.zoneInQuestion = zoneInQuestion;
+  encoded.length = P_TABLE + 2 * (writer.recordEnds.length + writer.zoneSites.length) + writer.at - questionEnd;
+  return encoded.length;
+}
 
-  const { recordEnds, zoneSites, at } = writer;
-  const tableEnd = P_TABLE + 2 * (recordEnds.length + zoneSites.length);
-  const packed = Buffer.allocUnsafe(tableEnd + at - questionEnd) as PreparedAnswer;
-  packed[P_RCODE] = sections.rcode;
-  packed[P_FLAGS] = (sections.authoritative ? AUTHORITATIVE : 0) | (sections.truncated ? UPSTREAM_TRUNCATED : 0);
-  packed.writeUInt16BE(sections.answer.length, P_COUNTS);
-  packed.writeUInt16BE(sections.authority.length, P_COUNTS + 2);
-  packed.writeUInt16BE(sections.additional.length, P_COUNTS + 4);
-  packed.writeUInt16BE(questionEnd, P_QUESTION_END);
-  packed.writeUInt16BE(zoneInQuestion, P_ZONE_AT);
-  packed.writeUInt16BE(recordEnds.length, P_RECORDS);
-  packed.writeUInt16BE(zoneSites.length, P_SITES);
-  let t = P_TABLE;
-  for (const end of recordEnds) t = packed.writeUInt16BE(end, t);
-  for (const site of zoneSites) t = packed.writeUInt16BE(site, t);
-  writer.bytes.copy(packed, tableEnd, questionEnd, at);
+/** Writes the answer encodeAnswer just made into `target` at `at` (encoded.length bytes). */
+export function writeEncoded(target: Buffer, at: number): void {
+  const { recordEnds, zoneSites } = writer;
+  target[at + P_RCODE] = encoded.rcode;
+  target[at + P_FLAGS] = encoded.flags;
+  target.writeUInt16BE(encoded.an, at + P_COUNTS);
+  target.writeUInt16BE(encoded.ns, at + P_COUNTS + 2);
+  target.writeUInt16BE(encoded.ar, at + P_COUNTS + 4);
+  target.writeUInt16BE(encoded.questionEnd, at + P_QUESTION_END);
+  target.writeUInt16BE(encoded.zoneInQuestion, at + P_ZONE_AT);
+  target.writeUInt16BE(recordEnds.length, at + P_RECORDS);
+  target.writeUInt16BE(zoneSites.length, at + P_SITES);
+  let t = at + P_TABLE;
+  for (let i = 0; i < recordEnds.length; i++) t = target.writeUInt16BE(recordEnds[i]!, t);
+  for (let i = 0; i < zoneSites.length; i++) t = target.writeUInt16BE(zoneSites[i]!, t);
+  const bytes = writer.bytes;
+  const from = encoded.questionEnd;
+  const end = writer.at;
+  // Most answers are a few dozen bytes, where Buffer.copy's fixed cost exceeds a loop's.
+  if (end - from > 128) bytes.copy(target, t, from, end);
+  else for (let i = from; i < end; i++) target[t++] = bytes[i]!;
+}
+
+/** encodeAnswer and writeEncoded into a Buffer of its own. */
+export function prepareAnswer(qname: string, zone: string, sections: AnswerSections): PreparedAnswer {
+  const packed = Buffer.allocUnsafe(encodeAnswer(qname, zone, sections)) as PreparedAnswer;
+  writeEncoded(packed, 0);
   return packed;
 }
 

@@ -197,18 +197,24 @@ export function srvRecords(entries: readonly Entry[], owner: string, ttl: number
   const additional: RR[] = [];
   const addresses = entries.filter((e) => !isExternalHost(e.host));
   const weight = Math.max(1, Math.floor(100 / Math.max(1, addresses.length)));
-  const seenSrv = new Set<string>();
-  const seenGlue = new Set<string>();
+  // Few entries (nearly every answer) are checked for duplicates by a search; many by keyed sets.
+  const keyed = addresses.length > 16;
+  const seenSrv = keyed ? new Set<string>() : undefined;
+  const seenGlue = keyed ? new Set<string>() : undefined;
   for (const entry of addresses) {
     if (entry.port === -1) continue;
-    const srvKey = `${entry.target} ${entry.port}`;
-    if (!seenSrv.has(srvKey)) {
-      seenSrv.add(srvKey);
+    const newSrv = seenSrv
+      ? !seenSrv.has(`${entry.target} ${entry.port}`)
+      : !answer.some((rr) => rr.type === 'SRV' && rr.target === entry.target && rr.port === entry.port);
+    if (newSrv) {
+      seenSrv?.add(`${entry.target} ${entry.port}`);
       answer.push({ name: owner, ttl, type: 'SRV', priority: 0, weight, port: entry.port, target: entry.target });
     }
-    const glueKey = `${entry.target} ${entry.host}`;
-    if (!seenGlue.has(glueKey)) {
-      seenGlue.add(glueKey);
+    const newGlue = seenGlue
+      ? !seenGlue.has(`${entry.target} ${entry.host}`)
+      : !additional.some((rr) => rr.name === entry.target && (rr.type === 'A' || rr.type === 'AAAA') && rr.address === entry.host);
+    if (newGlue) {
+      seenGlue?.add(`${entry.target} ${entry.host}`);
       additional.push(
         ipFamily(entry.host) === 4
           ? { name: entry.target, ttl, type: 'A', address: entry.host }

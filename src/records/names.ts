@@ -1,4 +1,4 @@
-import { formatIPv6, ipv6ToBytes } from '../model/ip.js';
+import { formatIPv6, ipv6ToBytes, isDottedQuad } from '../model/ip.js';
 
 // The query-name grammar of CoreDNS's kubernetes plugin (plugin/kubernetes/parse.go),
 // as a pure function from labels to a request. Names are lower case here.
@@ -105,10 +105,8 @@ export function isReverseName(name: string): boolean {
  */
 export function addressFromReverse(name: string): string | undefined {
   if (name.endsWith(IPV4_ARPA)) {
-    const parts = name.slice(0, -IPV4_ARPA.length).split('.').reverse();
-    if (parts.length !== 4) return undefined;
-    if (!parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255)) return undefined;
-    return parts.join('.');
+    const address = name.slice(0, -IPV4_ARPA.length).split('.').reverse().join('.');
+    return isDottedQuad(address) ? address : undefined;
   }
   if (name.endsWith(IPV6_ARPA)) {
     const nibbles = name.slice(0, -IPV6_ARPA.length).split('.').reverse();
@@ -121,6 +119,11 @@ export function addressFromReverse(name: string): string | undefined {
 
 /** The reverse name of an address: 10.1.0.10 → 10.0.1.10.in-addr.arpa. */
 export function reverseName(address: string): string {
-  if (!address.includes(':')) return `${address.split('.').reverse().join('.')}.in-addr.arpa.`;
+  if (!address.includes(':')) {
+    const a = address.indexOf('.');
+    const b = address.indexOf('.', a + 1);
+    const c = address.indexOf('.', b + 1);
+    return `${address.slice(c + 1)}.${address.slice(b + 1, c)}.${address.slice(a + 1, b)}.${address.slice(0, a)}.in-addr.arpa.`;
+  }
   return `${ipv6ToBytes(address).toString('hex').split('').reverse().join('.')}.ip6.arpa.`;
 }

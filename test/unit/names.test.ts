@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dashedIp } from '../../src/model/ip.js';
+import { isIPv4 } from 'node:net';
+import { dashedIp, isDottedQuad } from '../../src/model/ip.js';
 import { addressFromReverse, matchZone, parseRequest, reverseName } from '../../src/records/names.js';
 
 const Z = 'cluster.local.';
@@ -37,6 +38,23 @@ describe('reverse names', () => {
 
   it.each(['1.0.10.in-addr.arpa.', '256.0.0.10.in-addr.arpa.', '01.0.0.10.in-addr.arpa.', '1.2.3.ip6.arpa.', 'x.0.0.10.in-addr.arpa.'])('%s is not a whole address', (name) => {
     expect(addressFromReverse(name)).toBeUndefined();
+  });
+});
+
+describe('isDottedQuad agrees with net.isIPv4', () => {
+  it.each(['10.1.0.10', '0.0.0.0', '255.255.255.255', '256.0.0.1', '01.2.3.4', '1.2.3', '1.2.3.4.5', '1..2.3', '.1.2.3', '1.2.3.', '1.2.3.a', '', '1234.1.1.1', '::1', '1.2.3.4 '])('%j', (text) => {
+    expect(isDottedQuad(text)).toBe(isIPv4(text));
+  });
+
+  it('on random strings of digits and dots', () => {
+    let seed = 7;
+    const next = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    for (let i = 0; i < 20_000; i++) {
+      let text = '';
+      const length = next(16);
+      for (let j = 0; j < length; j++) text += '0123456789..'[next(12)];
+      expect(isDottedQuad(text), text).toBe(isIPv4(text));
+    }
   });
 });
 
