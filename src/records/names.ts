@@ -58,7 +58,19 @@ function stripUnderscore(label: string): string {
  * parseRequest: returns the request, or undefined for names that are not
  * Kubernetes names at all (CoreDNS's errInvalidRequest: NXDOMAIN).
  */
-export function parseRequest(name: string, zone: string): RecordRequest | undefined {
+export function parseRequest(name: string, zone: string): Readonly<RecordRequest> | undefined {
+  // Preparing a name's answers asks about the same name once per record type.
+  if (name === lastParsed.name && zone === lastParsed.zone) return lastParsed.request;
+  const request = parseFresh(name, zone);
+  lastParsed.name = name;
+  lastParsed.zone = zone;
+  lastParsed.request = request;
+  return request;
+}
+
+const lastParsed: { name?: string; zone?: string; request: Readonly<RecordRequest> | undefined } = { request: undefined };
+
+function parseFresh(name: string, zone: string): RecordRequest | undefined {
   const request: RecordRequest = { podOrSvc: '', namespace: '', service: '', endpoint: '', port: '', protocol: '' };
   // The labels below the zone: the name minus ".<zone>" (the caller matched the zone already).
   const below = zone === '.' ? name.slice(0, -1) : name.length > zone.length ? name.slice(0, name.length - zone.length - 1) : '';
