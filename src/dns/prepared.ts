@@ -15,11 +15,13 @@ import {
   type AnswerSections,
   type ParsedQuery,
   type PreparedAnswer,
+  type ReplyParts,
   encodeAnswer,
   nameKey,
   prepareAnswer,
   preparedLength,
   renderAnswer,
+  renderAnswerParts,
   writeEncoded,
 } from './wire.js';
 
@@ -85,9 +87,13 @@ export class PreparedAnswers {
   }
 
   /** The reply from a prepared or remembered answer, or undefined when there is none for this question. */
-  reply(msg: Buffer, query: ParsedQuery, limit: number): Buffer | undefined {
+  reply(msg: Buffer, query: ParsedQuery, limit: number, parts = false): Buffer | ReplyParts | undefined {
     const handle = this.byType.get(query.qtype)?.get(query.key);
-    if (handle !== undefined) return renderAnswer(msg, query, this.slab.page(handle), limit, this.slab.offset(handle));
+    if (handle !== undefined) {
+      const page = this.slab.page(handle);
+      const at = this.slab.offset(handle);
+      return parts ? renderAnswerParts(msg, query, page, limit, at) : renderAnswer(msg, query, page, limit, at);
+    }
     // By type, then name: no joined key string per query.
     const remembered = this.onDemand.get(query.qtype)?.get(query.key);
     return remembered && renderAnswer(msg, query, remembered, limit);

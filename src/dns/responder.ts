@@ -12,6 +12,7 @@ import { type Upstream, exchangeTcp, exchangeUdp } from './forward.js';
 import { PreparedAnswers, encodeReply } from './prepared.js';
 import {
   type ParsedQuery,
+  type ReplyParts,
   buildQuery,
   parseQuery,
   questionName,
@@ -50,8 +51,12 @@ export class Responder {
     private readonly options: ResponderOptions = {},
   ) {}
 
-  /** The reply to a message, undefined when it gets none (responses, runts). Never throws. */
-  respond(msg: Buffer, transport: Transport): Buffer | undefined | Promise<Buffer | undefined> {
+  /**
+   * The reply to a message, undefined when it gets none (responses, runts).
+   * Over TCP a large prepared answer comes as parts, to be written in order.
+   * Never throws.
+   */
+  respond(msg: Buffer, transport: Transport): Buffer | ReplyParts | undefined | Promise<Buffer | undefined> {
     const observe = this.options.observe;
     if (!observe) return this.reply(msg, transport);
     // Reading the clock twice costs a real share of answering from a prepared
@@ -64,7 +69,7 @@ export class Responder {
     return observed(reply, transport, started, observe);
   }
 
-  private reply(msg: Buffer, transport: Transport): Buffer | undefined | Promise<Buffer | undefined> {
+  private reply(msg: Buffer, transport: Transport): Buffer | ReplyParts | undefined | Promise<Buffer | undefined> {
     let query: ParsedQuery | undefined;
     try {
       const parsed = parseQuery(msg);
@@ -78,11 +83,11 @@ export class Responder {
     }
   }
 
-  private answerQuery(msg: Buffer, query: ParsedQuery, transport: Transport): Buffer | Promise<Buffer> {
+  private answerQuery(msg: Buffer, query: ParsedQuery, transport: Transport): Buffer | ReplyParts | Promise<Buffer> {
     const limit = sizeLimit(query, transport);
     if (query.edns && query.edns.version > 0) return renderEmpty(msg, query, RCODE.BADVERS);
     if (query.qclass !== CLASS_IN) return renderEmpty(msg, query, RCODE.REFUSED);
-    const ready = this.prepared.reply(msg, query, limit);
+    const ready = this.prepared.reply(msg, query, limit, transport === 'tcp');
     if (ready) return ready;
 
     const name = questionName(msg, query);
@@ -129,8 +134,10 @@ export class Responder {
 }
 
 /** Tells the observer about a reply; seconds is -1 for a query that was not timed. */
-function observed(reply: Buffer | undefined, transport: Transport, started: number, observe: QueryObserver): Buffer | undefined {
-  if (reply && reply.length >= 12) observe(transport, questionType(reply), reply[3]! & 0xf, started < 0 ? -1 : (performance.now() - started) / 1000);
+function observed<R extends Buffer | ReplyParts | undefined>(reply: R, transport: Transport, started: number, observe: QueryObserver): R {
+  // The header and question are always in the first part.
+  const head = reply && !Buffer.isBuffer(reply) ? (reply as ReplyParts)[0] : (reply as Buffer | undefined);
+  if (head && head.length >= 12) observe(transport, questionType(head), head[3]! & 0xf, started < 0 ? -1 : (performance.now() - started) / 1000);
   return reply;
 }
 

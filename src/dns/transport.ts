@@ -11,8 +11,9 @@ import { TCPServer, UDPServer } from 'dns2';
 import { HeadlessDnsError } from '../errors.js';
 import { ipFamily } from '../model/ip.js';
 import type { Transport } from './responder.js';
+import type { ReplyParts } from './wire.js';
 
-export type MessageHandler = (msg: Buffer, transport: Transport) => Buffer | undefined | Promise<Buffer | undefined>;
+export type MessageHandler = (msg: Buffer, transport: Transport) => Buffer | ReplyParts | undefined | Promise<Buffer | undefined>;
 
 export interface TransportOptions {
   /** Idle TCP connections are closed after this long (RFC 7766 §6.2.3). */
@@ -37,7 +38,8 @@ class UdpFrontEnd extends UDPServer {
     if (reply instanceof Promise) {
       void reply.then((r) => r && this.reply(r, rinfo));
     } else if (reply) {
-      this.reply(reply, rinfo);
+      // Parts are only asked for over TCP; joined here all the same rather than lost.
+      this.reply(Buffer.isBuffer(reply) ? reply : Buffer.concat(reply), rinfo);
     }
   }
 
@@ -70,15 +72,20 @@ class TcpFrontEnd extends TCPServer {
     let pending: Buffer = Buffer.alloc(0);
     let inFlight = 0;
     let peerEnded = false;
-    const send = (reply: Buffer | undefined): void => {
+    const send = (reply: Buffer | ReplyParts | undefined): void => {
       inFlight--;
       if (reply && !socket.destroyed && socket.writable) {
         // The length prefix and the reply go out together (one writev), without copying the reply into a frame.
+        const parts = Buffer.isBuffer(reply) ? undefined : reply;
+        let length = 0;
+        if (parts) for (const part of parts) length += part.length;
+        else length = (reply as Buffer).length;
         const prefix = Buffer.allocUnsafe(2);
-        prefix.writeUInt16BE(reply.length, 0);
+        prefix.writeUInt16BE(length, 0);
         socket.cork();
         socket.write(prefix);
-        socket.write(reply);
+        if (parts) for (const part of parts) socket.write(part);
+        else socket.write(reply as Buffer);
         socket.uncork();
       }
       if (peerEnded && inFlight === 0) socket.end();

@@ -525,12 +525,20 @@ export function writeEncoded(target: Buffer, at: number): void {
   let t = at + P_TABLE;
   for (let i = 0; i < recordEnds.length; i++) t = target.writeUInt16BE(recordEnds[i]!, t);
   for (let i = 0; i < zoneSites.length; i++) t = target.writeUInt16BE(zoneSites[i]!, t);
-  const bytes = writer.bytes;
-  const from = encoded.questionEnd;
-  const end = writer.at;
-  // Most answers are a few dozen bytes, where Buffer.copy's fixed cost exceeds a loop's.
-  if (end - from > 128) bytes.copy(target, t, from, end);
-  else for (let i = from; i < end; i++) target[t++] = bytes[i]!;
+  copyBytes(writer.bytes, encoded.questionEnd, writer.at, target, t);
+}
+
+/**
+ * source[start, end) to target at `at`. Most copies here are a few dozen
+ * bytes (a question, a small answer), where Buffer.copy's fixed cost (it
+ * makes a Uint8Array view of a subrange) exceeds a loop's.
+ */
+function copyBytes(source: Buffer, start: number, end: number, target: Buffer, at: number): void {
+  if (end - start > 128) {
+    source.copy(target, at, start, end);
+    return;
+  }
+  for (let i = start; i < end; i++) target[at++] = source[i]!;
 }
 
 /** encodeAnswer and writeEncoded into a Buffer of its own. */
@@ -568,11 +576,34 @@ export function sizeLimit(query: ParsedQuery, transport: 'udp' | 'tcp'): number 
 }
 
 /**
+ * A reply in pieces to be written one after another: the header and question,
+ * then records that stay where they were prepared (a slab page), then OPT.
+ * TCP sends large answers this way rather than copying them.
+ */
+export type ReplyParts = readonly Buffer[];
+
+/** Records at least this long are shared rather than copied, when the caller takes parts. */
+const SHARE_FROM = 512;
+
+/**
  * The reply to one query: its header and question, the prepared records that
  * fit, and OPT. The prepared answer starts at `at` in `prepared` (answers kept
  * in a slab share one buffer).
  */
 export function renderAnswer(msg: Buffer, query: ParsedQuery, prepared: Buffer, limit: number, at = 0): Buffer {
+  return render(msg, query, prepared, limit, at, false) as Buffer;
+}
+
+/**
+ * renderAnswer, except that a large answer comes back as parts whose records
+ * are the prepared bytes themselves (slab pages are only appended to, never
+ * written over, so they stay as they are while a reply is being sent).
+ */
+export function renderAnswerParts(msg: Buffer, query: ParsedQuery, prepared: Buffer, limit: number, at = 0): Buffer | ReplyParts {
+  return render(msg, query, prepared, limit, at, true);
+}
+
+function render(msg: Buffer, query: ParsedQuery, prepared: Buffer, limit: number, at: number, share: boolean): Buffer | ReplyParts {
   const opt = query.edns ? optRecord(query.edns) : undefined;
   const budget = limit - (opt?.length ?? 0);
   const records = prepared.readUInt16BE(at + P_RECORDS);
@@ -586,9 +617,15 @@ export function renderAnswer(msg: Buffer, query: ParsedQuery, prepared: Buffer, 
   }
   const bodyEnd = keep > 0 ? prepared.readUInt16BE(table + 2 * (keep - 1)) : questionEnd;
   const bodyStart = table + 2 * (records + sites);
-  const out = Buffer.allocUnsafe(bodyEnd + (opt?.length ?? 0));
-  msg.copy(out, 0, 0, questionEnd);
-  prepared.copy(out, questionEnd, bodyStart, bodyStart + bodyEnd - questionEnd);
+  // The zone as the query spelled it goes over the lower-case spelling of SRV targets.
+  const zoneStart = prepared.readUInt16BE(at + P_ZONE_AT);
+  const zoneEnd = questionEnd - 4;
+  let upper = false;
+  if (sites > 0) for (let i = zoneStart; i < zoneEnd && !upper; i++) upper = msg[i]! >= 0x41 && msg[i]! <= 0x5a;
+  const shared = share && !upper && bodyEnd - questionEnd >= SHARE_FROM;
+  const out = Buffer.allocUnsafe(shared ? questionEnd : bodyEnd + (opt?.length ?? 0));
+  copyBytes(msg, 0, questionEnd, out, 0);
+  if (!shared) copyBytes(prepared, bodyStart, bodyStart + bodyEnd - questionEnd, out, questionEnd);
   const an = prepared.readUInt16BE(at + P_COUNTS);
   const ns = prepared.readUInt16BE(at + P_COUNTS + 2);
   const keptAn = Math.min(an, keep);
@@ -601,17 +638,14 @@ export function renderAnswer(msg: Buffer, query: ParsedQuery, prepared: Buffer, 
   out.writeUInt16BE(keptAn, 6);
   out.writeUInt16BE(keptNs, 8);
   out.writeUInt16BE(keptAr + (opt ? 1 : 0), 10);
-  if (sites > 0) {
-    // The zone as the query spelled it, over the lower-case spelling of SRV targets.
-    const zoneStart = prepared.readUInt16BE(at + P_ZONE_AT);
-    const zoneEnd = questionEnd - 4;
-    let upper = false;
-    for (let i = zoneStart; i < zoneEnd && !upper; i++) upper = msg[i]! >= 0x41 && msg[i]! <= 0x5a;
-    if (upper) {
-      for (let i = 0; i < sites; i++) {
-        const site = prepared.readUInt16BE(table + 2 * (records + i));
-        if (site < bodyEnd) msg.copy(out, site, zoneStart, zoneEnd);
-      }
+  if (shared) {
+    const body = prepared.subarray(bodyStart, bodyStart + bodyEnd - questionEnd);
+    return opt ? [out, body, opt] : [out, body];
+  }
+  if (upper) {
+    for (let i = 0; i < sites; i++) {
+      const site = prepared.readUInt16BE(table + 2 * (records + i));
+      if (site < bodyEnd) msg.copy(out, site, zoneStart, zoneEnd);
     }
   }
   if (opt) opt.copy(out, bodyEnd);

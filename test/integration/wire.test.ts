@@ -147,3 +147,61 @@ describe('TCP', () => {
     await expect(startCluster({ dnsPort: cluster.dns.port })).rejects.toMatchObject({ code: 'LISTEN_FAILED' });
   });
 });
+
+describe('large answers over TCP (records written from where they were prepared)', () => {
+  // Each query alone, then all of them pipelined in one write: replies must be
+  // the bytes UDP gives for a size limit the whole answer fits.
+  const tcpReplies = (port: number, messages: Buffer[]): Promise<Buffer[]> =>
+    new Promise((resolve, reject) => {
+      const socket = connect({ port, host: '127.0.0.1' });
+      const replies: Buffer[] = [];
+      let received = Buffer.alloc(0);
+      socket.on('error', reject);
+      socket.on('data', (chunk: Buffer) => {
+        received = Buffer.concat([received, chunk]);
+        while (received.length >= 2 && received.length >= 2 + received.readUInt16BE(0)) {
+          replies.push(received.subarray(2, 2 + received.readUInt16BE(0)));
+          received = received.subarray(2 + received.readUInt16BE(0));
+        }
+        if (replies.length === messages.length) {
+          socket.destroy();
+          resolve(replies);
+        }
+      });
+      const framed = messages.map((m) => {
+        const prefix = Buffer.alloc(2);
+        prefix.writeUInt16BE(m.length, 0);
+        return Buffer.concat([prefix, m]);
+      });
+      socket.write(Buffer.concat(framed));
+    });
+
+  it('are the same bytes as over UDP, in any spelling, with and without EDNS, one at a time and pipelined', async () => {
+    cluster.scale('kubia', 40);
+    const names = ['kubia.default.svc.cluster.local', '_http._tcp.kubia.default.svc.cluster.local', 'KUBIA.Default.SVC.Cluster.LOCAL'];
+    const queries = names.flatMap((name, i) => [
+      buildQueryPacket(name, 'SRV', { id: 100 + i }),
+      buildQueryPacket(name, 'SRV', { id: 200 + i, edns: 4096 }),
+    ]);
+    // Over UDP the answer is whole only with EDNS and enough room: compare those with TCP's.
+    for (const query of queries.filter((_, i) => i % 2 === 1)) {
+      const viaUdp = await udpExchange(cluster.dns.port, query);
+      expect(viaUdp.readUInt16BE(2) & 0x0200, 'UDP reply not truncated').toBe(0);
+      expect(viaUdp.readUInt16BE(6)).toBe(40);
+      const [viaTcp] = await tcpReplies(cluster.dns.port, [query]);
+      expect(viaTcp!.equals(viaUdp)).toBe(true);
+    }
+    const pipelined = await tcpReplies(cluster.dns.port, queries);
+    for (let i = 0; i < queries.length; i++) {
+      const [alone] = await tcpReplies(cluster.dns.port, [queries[i]!]);
+      expect(pipelined[i]!.equals(alone!)).toBe(true);
+      const decoded = decodeReply(pipelined[i]!);
+      expect(decoded.errors).toBe(0);
+      expect(decoded.answer.filter((rr) => rr.includes(' IN SRV '))).toHaveLength(40);
+      expect(decoded.additional.filter((rr) => rr.includes(' IN A '))).toHaveLength(40);
+    }
+    // The query's spelling of the zone is in the SRV targets (semantics §8).
+    expect(decodeReply(pipelined[4]!).answer[0]).toMatch(/\.Cluster\.LOCAL\.$/);
+    cluster.scale('kubia', 2);
+  });
+});
