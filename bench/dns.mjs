@@ -18,6 +18,8 @@ import { fileURLToPath } from 'node:url';
 const args = process.argv.slice(2);
 const SECONDS = Number(args[args.indexOf('--seconds') + 1] || 0) || 10;
 const REPEATS = Number(args[args.indexOf('--repeats') + 1] || 0) || 3;
+/** Seconds of the separate run per (mix, server) that prints every answer, for p99 latency. */
+const LATENCY_SECONDS = 3;
 /** Scale loads are measured this many times each (medians). */
 const LOADS = 3;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -146,26 +148,33 @@ function askTcp(port, name, type) {
   });
 }
 
-/** Runs dnsperf; returns QPS, average and p99 latency (ms), lost queries and rcode counts. */
-function dnsperf(port, file, seconds, tcp) {
+/**
+ * Runs dnsperf; returns QPS, average latency (ms), lost queries and rcode
+ * counts from its summary. With `perQuery`, dnsperf prints every answer (-v)
+ * and the p99 latency is taken from those lines as well. That printing, and
+ * this process reading it, cost CPU the servers and dnsperf need, so
+ * throughput runs never ask for it.
+ */
+function dnsperf(port, file, seconds, tcp, perQuery = false) {
   return new Promise((resolve) => {
-    const child = pinned(1, 'dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), '-v', ...(tcp ? ['-m', 'tcp'] : [])], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const flags = ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), ...(perQuery ? ['-v'] : []), ...(tcp ? ['-m', 'tcp'] : [])];
+    const child = pinned(1, 'dnsperf', flags, { stdio: ['ignore', 'pipe', 'ignore'] });
     const latencies = [];
-    const rcodes = {};
     let summary = '';
     createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line.startsWith('> ')) {
-        const parts = line.split(' ');
-        rcodes[parts[1]] = (rcodes[parts[1]] ?? 0) + 1;
-        latencies.push(Number(parts[parts.length - 1]));
-      } else summary += `${line}\n`;
+      if (line.startsWith('> ')) latencies.push(Number(line.slice(line.lastIndexOf(' ') + 1)));
+      else summary += `${line}\n`;
     });
     child.on('exit', () => {
       latencies.sort((a, b) => a - b);
       const qps = Number(/Queries per second:\s+([\d.]+)/.exec(summary)?.[1] ?? 0);
       const lost = Number(/Queries lost:\s+(\d+)/.exec(summary)?.[1] ?? 0);
-      const avg = latencies.reduce((s, v) => s + v, 0) / Math.max(1, latencies.length);
-      resolve({ qps, avgMs: avg * 1000, p99Ms: (latencies[Math.floor(latencies.length * 0.99)] ?? 0) * 1000, lost, rcodes });
+      const avg = Number(/Average Latency \(s\):\s+([\d.]+)/.exec(summary)?.[1] ?? NaN);
+      // "Response codes:       NOERROR 1213065 (100.00%), NXDOMAIN 3 (0.00%)"
+      const rcodes = {};
+      for (const [, code, n] of (/Response codes:\s+(.*)/.exec(summary)?.[1] ?? '').matchAll(/([A-Z]+) (\d+) \(/g)) rcodes[code] = Number(n);
+      const p99 = latencies.length ? latencies[Math.floor(latencies.length * 0.99)] * 1000 : NaN;
+      resolve({ qps, avgMs: avg * 1000, p99Ms: p99, lost, rcodes });
     });
   });
 }
@@ -276,11 +285,21 @@ async function main() {
       }
     }
   }
+  // p99 latency from a shorter run of its own, with every answer printed.
+  const tails = new Map();
+  for (const mix of mixes) {
+    for (const [name, port] of servers(mix)) tails.set(`${mix.id}|${name}`, (await dnsperf(port, mix.file, LATENCY_SECONDS, mix.tcp, true)).p99Ms);
+  }
   for (const ceiling of ceilings) ceiling.kill();
   const median = (list) => [...list].sort((a, b) => a.qps - b.qps)[Math.floor(list.length / 2)];
   const rows = mixes.map((mix) => ({
     mix,
-    results: Object.fromEntries(servers(mix).map(([name]) => [name, { ...median(runs.get(`${mix.id}|${name}`)), all: runs.get(`${mix.id}|${name}`).map((r) => r.qps) }])),
+    results: Object.fromEntries(
+      servers(mix).map(([name]) => {
+        const key = `${mix.id}|${name}`;
+        return [name, { ...median(runs.get(key)), p99Ms: tails.get(key), all: runs.get(key).map((r) => r.qps) }];
+      }),
+    ),
   }));
 
   // Membership changes while a load runs: events/s through the API, and how soon DNS shows one.
@@ -315,11 +334,11 @@ async function main() {
   const serverRss = rss(server.child.pid);
 
   const date = new Date().toISOString().slice(0, 10);
-  const f = (n, d = 0) => n.toFixed(d);
+  const f = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '—');
   const lines = [
     `# DNS benchmark (${date})`,
     '',
-    `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}); servers on core 0, dnsperf on core 1; ${SECONDS} s per run, ${REPEATS} runs each, interleaved; the median run is shown (all runs' QPS in the last column); headless-dns RSS ${f(serverRss)} MB.`,
+    `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}); servers on core 0, dnsperf on core 1; ${SECONDS} s per run, ${REPEATS} runs each, interleaved; the median run is shown (all runs' QPS in the last column; avg ms is that run's, p99 ms comes from a separate ${LATENCY_SECONDS} s run printing every answer); headless-dns RSS ${f(serverRss)} MB.`,
     '',
     '| mix | server | QPS (median) | avg ms | p99 ms | lost | rcodes | every run |',
     '|---|---|---|---|---|---|---|---|',
@@ -332,7 +351,9 @@ async function main() {
   lines.push('', '| mix | headless-dns / node ceiling | headless-dns / dnsmasq |', '|---|---|---|');
   for (const { mix, results } of rows) {
     const h = results['headless-dns'].qps;
-    lines.push(`| ${mix.title} | ${f(h / results['node ceiling'].qps, 2)}× | ${f(h / results.dnsmasq.qps, 2)}× |`);
+    // A server that lost queries did not do the same work: no ratio against it.
+    const ratio = (other) => (other.lost > 0 ? `— (${other.lost} queries lost)` : `${f(h / other.qps, 2)}×`);
+    lines.push(`| ${mix.title} | ${ratio(results['node ceiling'])} | ${ratio(results.dnsmasq)} |`);
   }
   lines.push(
     '',
