@@ -131,8 +131,9 @@ export class PreparedAnswers {
       return;
     }
     // Encoded straight into the slab: no Buffer per answer.
-    const handle = this.slab.reserve(encodeAnswer(name, result.zone, replySections(result)));
-    writeEncoded(this.slab.page(handle), this.slab.offset(handle));
+    const sections = replySections(result);
+    const handle = this.slab.reserve(encodeAnswer(name, result.zone, sections));
+    writeEncoded(this.slab.page(handle), this.slab.offset(handle), sections);
     if (!answers) this.byType.set(qtype, (answers = new Map()));
     answers.set(key, handle);
   }

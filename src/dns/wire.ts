@@ -325,8 +325,13 @@ class RecordWriter {
   readonly zoneSites: number[] = [];
   readonly recordEnds: number[] = [];
 
+  questionEnd = 0;
+  zoneInQuestion = 0;
+
   start(questionEnd: number, zone: string, zoneInQuestion: number): void {
     this.at = questionEnd;
+    this.questionEnd = questionEnd;
+    this.zoneInQuestion = zoneInQuestion;
     this.zone = zone;
     this.targetCount = 0;
     this.targetMap = undefined;
@@ -483,49 +488,37 @@ class RecordWriter {
 
 const writer = new RecordWriter();
 
-/** What encodeAnswer left for writeEncoded, besides the writer's bytes. */
-const encoded = { rcode: 0, flags: 0, an: 0, ns: 0, ar: 0, questionEnd: 0, zoneInQuestion: 0, length: 0 };
-
 /**
  * Encodes the records of an answer to a question of qname in `zone`;
  * qname is lower case, in presentation form. Returns the length of the
- * prepared answer; writeEncoded then writes it wherever it is kept (a slab
- * page), before the next answer is encoded.
+ * prepared answer; writeEncoded then writes it, with the same sections,
+ * wherever it is kept (a slab page), before the next answer is encoded.
  */
 export function encodeAnswer(qname: string, zone: string, sections: AnswerSections): number {
   const questionEnd = HEADER + wireLength(qname) + 4;
-  const zoneInQuestion = questionEnd - 4 - (zone === '.' ? 1 : zone.length + 1);
-  writer.start(questionEnd, zone, zoneInQuestion);
+  writer.start(questionEnd, zone, questionEnd - 4 - (zone === '.' ? 1 : zone.length + 1));
   for (const rr of sections.answer) writer.record(rr, rr.name === qname);
   for (const rr of sections.authority) writer.record(rr, false);
   for (const rr of sections.additional) writer.record(rr, false);
-  encoded.rcode = sections.rcode;
-  encoded.flags = (sections.authoritative ? AUTHORITATIVE : 0) | (sections.truncated ? UPSTREAM_TRUNCATED : 0);
-  encoded.an = sections.answer.length;
-  encoded.ns = sections.authority.length;
-  encoded.ar = sections.additional.length;
-  encoded.questionEnd = questionEnd;
-  encoded.zoneInQuestion = zoneInQuestion;
-  encoded.length = P_TABLE + 2 * (writer.recordEnds.length + writer.zoneSites.length) + writer.at - questionEnd;
-  return encoded.length;
+  return P_TABLE + 2 * (writer.recordEnds.length + writer.zoneSites.length) + writer.at - questionEnd;
 }
 
-/** Writes the answer encodeAnswer just made into `target` at `at` (encoded.length bytes). */
-export function writeEncoded(target: Buffer, at: number): void {
-  const { recordEnds, zoneSites } = writer;
-  target[at + P_RCODE] = encoded.rcode;
-  target[at + P_FLAGS] = encoded.flags;
-  target.writeUInt16BE(encoded.an, at + P_COUNTS);
-  target.writeUInt16BE(encoded.ns, at + P_COUNTS + 2);
-  target.writeUInt16BE(encoded.ar, at + P_COUNTS + 4);
-  target.writeUInt16BE(encoded.questionEnd, at + P_QUESTION_END);
-  target.writeUInt16BE(encoded.zoneInQuestion, at + P_ZONE_AT);
+/** Writes the answer encodeAnswer just made of `sections` into `target` at `at`. */
+export function writeEncoded(target: Buffer, at: number, sections: AnswerSections): void {
+  const { recordEnds, zoneSites, questionEnd } = writer;
+  target[at + P_RCODE] = sections.rcode;
+  target[at + P_FLAGS] = (sections.authoritative ? AUTHORITATIVE : 0) | (sections.truncated ? UPSTREAM_TRUNCATED : 0);
+  target.writeUInt16BE(sections.answer.length, at + P_COUNTS);
+  target.writeUInt16BE(sections.authority.length, at + P_COUNTS + 2);
+  target.writeUInt16BE(sections.additional.length, at + P_COUNTS + 4);
+  target.writeUInt16BE(questionEnd, at + P_QUESTION_END);
+  target.writeUInt16BE(writer.zoneInQuestion, at + P_ZONE_AT);
   target.writeUInt16BE(recordEnds.length, at + P_RECORDS);
   target.writeUInt16BE(zoneSites.length, at + P_SITES);
   let t = at + P_TABLE;
   for (let i = 0; i < recordEnds.length; i++) t = target.writeUInt16BE(recordEnds[i]!, t);
   for (let i = 0; i < zoneSites.length; i++) t = target.writeUInt16BE(zoneSites[i]!, t);
-  copyBytes(writer.bytes, encoded.questionEnd, writer.at, target, t);
+  copyBytes(writer.bytes, questionEnd, writer.at, target, t);
 }
 
 /**
@@ -544,7 +537,7 @@ function copyBytes(source: Buffer, start: number, end: number, target: Buffer, a
 /** encodeAnswer and writeEncoded into a Buffer of its own. */
 export function prepareAnswer(qname: string, zone: string, sections: AnswerSections): PreparedAnswer {
   const packed = Buffer.allocUnsafe(encodeAnswer(qname, zone, sections)) as PreparedAnswer;
-  writeEncoded(packed, 0);
+  writeEncoded(packed, 0, sections);
   return packed;
 }
 

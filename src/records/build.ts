@@ -203,18 +203,18 @@ export function srvRecords(entries: readonly Entry[], owner: string, ttl: number
   const seenGlue = keyed ? new Set<string>() : undefined;
   for (const entry of addresses) {
     if (entry.port === -1) continue;
-    const newSrv = seenSrv
-      ? !seenSrv.has(`${entry.target} ${entry.port}`)
-      : !answer.some((rr) => rr.type === 'SRV' && rr.target === entry.target && rr.port === entry.port);
+    const srvKey = keyed ? `${entry.target} ${entry.port}` : '';
+    const newSrv = seenSrv ? !seenSrv.has(srvKey) : !answer.some((rr) => rr.type === 'SRV' && rr.target === entry.target && rr.port === entry.port);
     if (newSrv) {
-      seenSrv?.add(`${entry.target} ${entry.port}`);
+      seenSrv?.add(srvKey);
       answer.push({ name: owner, ttl, type: 'SRV', priority: 0, weight, port: entry.port, target: entry.target });
     }
+    const glueKey = keyed ? `${entry.target} ${entry.host}` : '';
     const newGlue = seenGlue
-      ? !seenGlue.has(`${entry.target} ${entry.host}`)
+      ? !seenGlue.has(glueKey)
       : !additional.some((rr) => rr.name === entry.target && (rr.type === 'A' || rr.type === 'AAAA') && rr.address === entry.host);
     if (newGlue) {
-      seenGlue?.add(`${entry.target} ${entry.host}`);
+      seenGlue?.add(glueKey);
       additional.push(
         ipFamily(entry.host) === 4
           ? { name: entry.target, ttl, type: 'A', address: entry.host }
