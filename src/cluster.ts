@@ -132,11 +132,15 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
       throw new HeadlessDnsError('STATE_UNREADABLE', `${options.state}: ${(error as Error).message}`);
     }
     journal = opened.journal;
+    for (const note of opened.notes) options.log(`state: ${note}`);
     if (opened.state) {
       store.restore(opened.state.objects, opened.state.resourceVersion);
       restored = true;
     }
-    else journal.compact(store.all(), Number(store.currentResourceVersion));
+    // Rewritten at every start, once the load has passed: a torn last line goes
+    // (an append after it would join it and spoil a whole line) and an earlier
+    // version's file takes the current format.
+    journal.compact(store.all(), Number(store.currentResourceVersion));
     store.attachJournal(journal);
     options.log(opened.state ? `state: restored ${opened.state.objects.length} objects from ${options.state}` : `state: keeping the store in ${options.state}`);
   }
