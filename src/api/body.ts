@@ -1,5 +1,6 @@
-// Request bodies: JSON or YAML by content type, refused with a BadRequest
-// Status when they do not parse, nest too deep, or carry prototype keys.
+// Request bodies: JSON, YAML or (for Namespaces) protobuf by content type,
+// refused with a BadRequest Status when they do not parse, nest too deep, or
+// carry prototype keys. Patches are held to the same limits (patch.ts).
 
 import { parse as parseYaml } from 'yaml';
 import { decodeProtobufBody } from './protobuf.js';
@@ -7,8 +8,15 @@ import { ApiError } from './status.js';
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 
-const MAX_DEPTH = 100;
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** How deep a body, or the result of a patch, may nest. */
+export const MAX_DEPTH = 100;
+/** Keys no body or patch may carry or reach: they name prototypes, not data. */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * The largest request body, and so the largest object a patch may produce.
+ * The same number as app.ts's BODY_LIMIT (kube-apiserver's 3 MiB).
+ */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
@@ -46,9 +54,15 @@ function check(value: unknown, depth: number): void {
 export function parseBody(raw: Buffer | undefined, contentType: string | undefined): unknown {
   if (!raw || raw.length === 0) throw ApiError.of('BadRequest', 'the request body is empty');
   const type = mediaType(contentType);
-  if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobufBody(raw);
-  const text = raw.toString('utf8');
   let value: unknown;
+  if (type === 'application/vnd.kubernetes.protobuf') {
+    // Decoded protobuf carries map keys (labels, annotations) from the client as
+    // they are, so it gets the same key and depth check as JSON and YAML.
+    value = decodeProtobufBody(raw);
+    check(value, 0);
+    return value;
+  }
+  const text = raw.toString('utf8');
   try {
     if (type.endsWith('json') || type === '') value = JSON.parse(text);
     else if (type.includes('yaml')) value = parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });

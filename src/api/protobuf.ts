@@ -52,7 +52,15 @@ function stringMap(data: Buffer, number: number): Record<string, string> | undef
   for (const field of fields(data)) {
     if (field.number !== number || field.wire !== 2) continue;
     const entry = field.value as Buffer;
-    out[bytesOf(entry, 1)?.toString('utf8') ?? ''] = bytesOf(entry, 2)?.toString('utf8') ?? '';
+    // Defined, not assigned: `out["__proto__"] = "x"` is silently dropped (it
+    // would set the prototype), which would hide the key from parseBody's
+    // forbidden-key check; as an own property the check sees it and refuses it.
+    Object.defineProperty(out, bytesOf(entry, 1)?.toString('utf8') ?? '', {
+      value: bytesOf(entry, 2)?.toString('utf8') ?? '',
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
     any = true;
   }
   return any ? out : undefined;
