@@ -168,6 +168,8 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
     metrics,
     packageVersion: packageVersion(),
     serverAddress: () => formatHostPort(apiAddress),
+    // Host headers naming the bound address pass the API's DNS-rebinding check (loopback always does).
+    allowedHosts: [options.host],
     info: () => ({ dns: dnsServerText, zone: options.zone.replace(/\.$/, '') }),
     ...(options.token ? { token: options.token } : {}),
   });

@@ -2,15 +2,18 @@
 // listen (tests use inject()); cluster.ts listens. Paths, object shapes, Status
 // errors and watch follow the Kubernetes API closely enough for kubectl.
 
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ObjectStore } from '../store/store.js';
-import { parseBody, patchTypeOf } from './body.js';
+import { mediaType, parseBody, patchTypeOf } from './body.js';
 import { apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import type { Metrics } from './metrics.js';
 import { ObjectApi, type ObjectTarget, type PodDeleter } from './objects.js';
 import { openApiV3Document, openApiV3Index } from './openapi.js';
+import { HostPolicy, countParam, crossSiteReason, resourceVersionParam, tokenMatches } from './guards.js';
 import { findResource } from './resources.js';
-import { ApiError, toStatus } from './status.js';
+import { ApiError, type StatusBody, toStatus } from './status.js';
 import { type IncludeObject, wantsTable } from './tables.js';
 import { WatchHub } from './watch.js';
 
@@ -25,6 +28,13 @@ export interface ApiOptions {
   token?: string;
   /** What `headless-dns run` needs to know about this server: where DNS answers, and the zone. */
   info?: () => { dns: string; zone: string };
+  /**
+   * Names and addresses besides loopback (localhost, 127.0.0.0/8, ::1) that a
+   * request's Host header may carry, with or without a port: the bound address
+   * and any name the server is reached by. A wildcard (0.0.0.0, ::) admits
+   * every address literal. Any other Host is refused (DNS rebinding).
+   */
+  allowedHosts?: readonly string[];
 }
 
 export interface ApiApp {
@@ -38,6 +48,58 @@ type Query = Record<string, string | undefined>;
 
 function queryOf(request: FastifyRequest): Query {
   return (request.query ?? {}) as Query;
+}
+
+/** Media types an object body (create, update, DeleteOptions) may come in, as the API server lists them. */
+const OBJECT_MEDIA_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
+
+/**
+ * The raw body of a create, update or delete, and the media type to read it as;
+ * refused unless that is one the API server decodes. Like the API server, a
+ * body without a Content-Type is read as JSON (`kubectl create --raw`, `replace
+ * --raw` and the scale client send none), but not from a browser (Origin or
+ * Sec-Fetch-Site present): a page can POST a typeless Blob cross-site without
+ * a preflight, and browsers add Origin to every such request. (Sec-Fetch-Mode
+ * alone does not count: Node's own fetch sends it.)
+ */
+function objectBody(request: FastifyRequest): { raw: Buffer; type: string } | undefined {
+  const raw = request.body as Buffer | undefined;
+  if (!raw || raw.length === 0) return undefined;
+  const headers = request.headers;
+  const fromBrowser = headers.origin !== undefined || headers['sec-fetch-site'] !== undefined;
+  const given = headers['content-type'];
+  const type = given === undefined && !fromBrowser ? 'application/json' : mediaType(given);
+  if (!OBJECT_MEDIA_TYPES.includes(type)) {
+    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${OBJECT_MEDIA_TYPES.join(', ')}`);
+  }
+  return { raw, type };
+}
+
+const REASONS: Record<number, string> = { 400: 'BadRequest', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 406: 'NotAcceptable', 408: 'Timeout', 413: 'RequestEntityTooLarge', 415: 'UnsupportedMediaType', 431: 'RequestHeaderFieldsTooLarge' };
+
+function failure(code: number, message: string): StatusBody {
+  return toStatus(new ApiError(code, REASONS[code] ?? 'BadRequest', message));
+}
+
+/**
+ * The HTTP parser's refusals (header overflow, malformed requests), which come
+ * before there is a request to reply to: a Status written on the socket, as
+ * every other answer. Used as fastify's clientErrorHandler.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const code = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const message = code === 431 ? 'Request Header Fields Too Large' : code === 408 ? 'Request Timeout' : `the request could not be parsed: ${error.message}`;
+  const body = JSON.stringify(failure(code, message));
+  if (socket.writable) {
+    socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  // Closing at once, with the rest of a large request unread, would reset the
+  // connection and lose the answer; keep reading (and dropping) for a moment.
+  socket.removeAllListeners('data');
+  socket.on('data', () => undefined);
+  socket.resume();
+  setTimeout(() => socket.destroy(), 2000).unref();
 }
 
 function integer(value: string | undefined, name: string): number | undefined {
@@ -77,7 +139,16 @@ function include(query: Query): IncludeObject {
 }
 
 export function buildApiApp(options: ApiOptions): ApiApp {
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, forceCloseConnections: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT,
+    forceCloseConnections: true,
+    clientErrorHandler: answerClientError,
+    // The router's own refusals (a bad %-encoding, an over-long parameter) as a Status too.
+    frameworkErrors: (error, _request, reply) => {
+      void (reply as FastifyReply).code(400).type('application/json').send(failure(400, error.message));
+    },
+  });
   const watches = new WatchHub(options.store);
   const objects = new ObjectApi(options.store, options.pods, watches);
 
@@ -88,8 +159,8 @@ export function buildApiApp(options: ApiOptions): ApiApp {
   app.setErrorHandler((error, request, reply) => {
     const fastifyError = error as { statusCode?: number; code?: string; message: string };
     const status =
-      fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? toStatus(new ApiError(413, 'RequestEntityTooLarge', `the request body is larger than ${BODY_LIMIT} bytes`))
-      : fastifyError.statusCode && fastifyError.statusCode < 500 && !(error instanceof ApiError) ? toStatus(new ApiError(fastifyError.statusCode, 'BadRequest', fastifyError.message))
+      fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? failure(413, `the request body is larger than ${BODY_LIMIT} bytes`)
+      : fastifyError.statusCode && fastifyError.statusCode < 500 && !(error instanceof ApiError) ? failure(fastifyError.statusCode, fastifyError.message)
       : toStatus(error);
     void reply.code(status.code).type('application/json').send(status);
     void request;
@@ -99,11 +170,22 @@ export function buildApiApp(options: ApiOptions): ApiApp {
     void reply.code(404).type('application/json').send(status);
   });
 
+  // Before anything else, health checks included: a page in the user's browser
+  // must get nothing from this server, by a cross-site request or by DNS rebinding.
+  const hosts = new HostPolicy(options.allowedHosts);
+  app.addHook('onRequest', async (request, reply) => {
+    const host = request.headers.host;
+    const crossSite = crossSiteReason(request.headers);
+    const refusal = !hosts.allows(host) ? `forbidden: Host ${JSON.stringify(host)} does not name this server` : crossSite && `forbidden: ${crossSite} is not served`;
+    if (refusal) await reply.code(403).type('application/json').send(failure(403, refusal));
+  });
+
   if (options.token) {
     const expected = `Bearer ${options.token}`;
     app.addHook('onRequest', async (request, reply) => {
+      if (reply.sent) return;
       if (['/healthz', '/readyz', '/livez'].includes(request.url.split('?')[0]!)) return;
-      if (request.headers.authorization !== expected) {
+      if (!tokenMatches(expected, request.headers.authorization)) {
         await reply.code(401).type('application/json').send(toStatus(new ApiError(401, 'Unauthorized', 'Unauthorized')));
       }
     });
@@ -137,17 +219,30 @@ export function buildApiApp(options: ApiOptions): ApiApp {
       ...(query.fieldSelector ? { fieldSelector: query.fieldSelector } : {}),
       ...(wantsTable(request.headers.accept) ? { table: { include: include(query) } } : {}),
     };
-    const body = (): unknown => parseBody(request.body as Buffer | undefined, request.headers['content-type']);
+    const body = (): unknown => {
+      const given = objectBody(request);
+      return parseBody(given?.raw, given?.type);
+    };
     switch (request.method) {
       case 'GET': {
+        // Read as the API server reads it (decimal only) on get, list and watch alike.
+        const resourceVersion = resourceVersionParam(query.resourceVersion);
         if (target.name !== undefined) return objects.get(target);
         if (query.watch === 'true' || query.watch === '1') {
-          const timeoutSeconds = integer(query.timeoutSeconds, 'timeoutSeconds');
-          const watchOptions = { ...selectors, ...(query.resourceVersion ? { resourceVersion: query.resourceVersion } : {}), ...(timeoutSeconds ? { timeoutSeconds } : {}) };
-          // Validate the selectors before the stream starts, so errors are still a Status.
+          const timeoutSeconds = countParam(query.timeoutSeconds, 'timeoutSeconds');
+          const watchOptions = { ...selectors, ...(resourceVersion ? { resourceVersion } : {}), ...(timeoutSeconds ? { timeoutSeconds } : {}) };
+          // Every parameter is checked before the reply is hijacked: after that,
+          // an error has no Status to become and the client would wait forever.
           objects.list(target, { ...watchOptions, table: undefined });
           void reply.hijack();
-          objects.watch(target, watchOptions, reply.raw);
+          try {
+            objects.watch(target, watchOptions, reply.raw);
+          } catch (error) {
+            // Not expected (all is checked above), but answered rather than left hanging.
+            const status = toStatus(error);
+            if (reply.raw.headersSent) reply.raw.end(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
+            else reply.raw.writeHead(status.code, { 'Content-Type': 'application/json' }).end(JSON.stringify(status));
+          }
           return reply;
         }
         return objects.list(target, selectors);
@@ -162,12 +257,13 @@ export function buildApiApp(options: ApiOptions): ApiApp {
       case 'PATCH': {
         if (target.name === undefined) throw ApiError.of('MethodNotAllowed', 'PATCH needs an object name in the path');
         const type = patchTypeOf(request.headers['content-type']);
-        const result = objects.patch(target, type, body()) as { created: boolean; object: unknown };
+        // patchTypeOf has refused every type but the four patch types.
+        const result = objects.patch(target, type, parseBody(request.body as Buffer | undefined, request.headers['content-type'])) as { created: boolean; object: unknown };
         return reply.code(result.created ? 201 : 200).send(result.object);
       }
       case 'DELETE': {
-        const raw = request.body as Buffer | undefined;
-        const options = raw && raw.length > 0 ? (parseBody(raw, request.headers['content-type'] ?? 'application/json') as Record<string, unknown>) : {};
+        const given = objectBody(request);
+        const options = given ? (parseBody(given.raw, given.type) as Record<string, unknown>) : {};
         const grace = integer(query.gracePeriodSeconds, 'gracePeriodSeconds') ?? (typeof options.gracePeriodSeconds === 'number' ? options.gracePeriodSeconds : undefined);
         const policy = query.propagationPolicy ?? (typeof options.propagationPolicy === 'string' ? options.propagationPolicy : undefined);
         const preconditions = (typeof options.preconditions === 'object' && options.preconditions !== null ? options.preconditions : {}) as { uid?: string; resourceVersion?: string };

@@ -9,13 +9,14 @@ import { RESOURCES, type ResourceDef } from './resources.js';
 
 const INFO = { title: 'Kubernetes', version: 'v1.32.0' };
 
-const GROUP_VERSIONS: Record<string, ResourceDef['group']> = {
-  'api/v1': '',
-  'apis/apps/v1': 'apps',
-  'apis/discovery.k8s.io/v1': 'discovery.k8s.io',
-  'apis/coordination.k8s.io/v1': 'coordination.k8s.io',
-
-};
+// A Map, not an object literal: a path is looked up as given, and "constructor"
+// or "__proto__" must not find Object.prototype's members.
+const GROUP_VERSIONS = new Map<string, ResourceDef['group']>([
+  ['api/v1', ''],
+  ['apis/apps/v1', 'apps'],
+  ['apis/discovery.k8s.io/v1', 'discovery.k8s.io'],
+  ['apis/coordination.k8s.io/v1', 'coordination.k8s.io'],
+]);
 
 const QUERY_PARAMETERS = ['dryRun', 'fieldManager', 'fieldValidation', 'force', 'pretty'].map((name) => ({
   name,
@@ -44,11 +45,12 @@ function pathsOf(prefix: string, group: ResourceDef['group']): Record<string, un
 }
 
 export function openApiV3Index(): unknown {
-  return { paths: Object.fromEntries(Object.keys(GROUP_VERSIONS).map((gv) => [gv, { serverRelativeURL: `/openapi/v3/${gv}?hash=headless-dns-1` }])) };
+  return { paths: Object.fromEntries([...GROUP_VERSIONS.keys()].map((gv) => [gv, { serverRelativeURL: `/openapi/v3/${gv}?hash=headless-dns-1` }])) };
 }
 
 export function openApiV3Document(path: string): unknown {
-  if (!(path in GROUP_VERSIONS)) return undefined;
-  const paths = pathsOf(path, GROUP_VERSIONS[path]!);
+  const group = GROUP_VERSIONS.get(path);
+  if (group === undefined) return undefined;
+  const paths = pathsOf(path, group);
   return { openapi: '3.0.0', info: INFO, paths, components: { schemas: {} } };
 }

@@ -35,6 +35,7 @@ interface Stream {
 }
 
 const HISTORY = 10_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The last HISTORY events, oldest first; a ring, so that adding one never moves the others. */
 class History {
@@ -147,7 +148,9 @@ export class WatchHub {
     }
     this.streams.add(stream);
     response.on('close', () => this.end(stream));
-    if (request.timeoutSeconds && request.timeoutSeconds > 0) {
+    // setTimeout holds at most 2^31-1 ms (24.8 days) and fires at once above it
+    // (TimeoutOverflowWarning); a longer timeout is, for a watch, no timeout.
+    if (request.timeoutSeconds && request.timeoutSeconds > 0 && request.timeoutSeconds * 1000 <= MAX_TIMER_MS) {
       stream.timer = setTimeout(() => this.end(stream), request.timeoutSeconds * 1000);
       stream.timer.unref();
     }
