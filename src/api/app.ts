@@ -276,11 +276,20 @@ export function buildApiApp(options: ApiOptions): ApiApp {
   };
 
   const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
-  app.route({ method: [...methods], url: '/api/*', handler: (request, reply) => handle(request, reply, '', (request.params as { '*': string })['*']) });
+  // A write's cascade (a scale to 10,000 members) is applied in slices so DNS
+  // keeps answering; the reply waits for the end, so DNS shows the change when
+  // the command returns.
+  const settled = (run: () => Promise<unknown>): Promise<unknown> => options.store.yielding(run);
+  // Handlers send some replies themselves (201 Created), so the wait is a hook
+  // every write's reply passes through on its way out.
+  app.addHook('onSend', async (request) => {
+    if (request.method !== 'GET') await options.store.settled();
+  });
+  app.route({ method: [...methods], url: '/api/*', handler: (request, reply) => settled(() => handle(request, reply, '', (request.params as { '*': string })['*'])) });
   app.route({
     method: [...methods],
     url: '/apis/:group/*',
-    handler: (request, reply) => handle(request, reply, (request.params as { group: string }).group, (request.params as { '*': string })['*']),
+    handler: (request, reply) => settled(() => handle(request, reply, (request.params as { group: string }).group, (request.params as { '*': string })['*'])),
   });
 
   // Watches end with their final chunk before the server drops connections.

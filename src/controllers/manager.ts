@@ -86,6 +86,7 @@ export class ControllerManager {
         case 'Pod': {
           const before = event.previous as Pod | undefined;
           this.kubelet.notePod(before, event.type === 'DELETED' ? undefined : object);
+          this.statefulSets.notePod(before, event.type === 'DELETED' ? undefined : object);
           if (event.type !== 'DELETED') this.pods.add(namespace, object.metadata.name);
           const owner = controllerOf(object);
           if (owner?.kind === 'StatefulSet') this.sets.add(namespace, owner.name);

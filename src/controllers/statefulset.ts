@@ -9,6 +9,7 @@ import type { ObjectStore } from '../store/store.js';
 import { freezeJson, sameJson } from '../model/json.js';
 import { controllerOf, isPodReady, isRunningAndReady, isTerminating } from '../model/pods.js';
 import { START_UNREADY_ANNOTATION } from './kubelet.js';
+import { MemberIndex, type SetMembers } from './members.js';
 
 /** The status of a pod not started yet: one frozen object shared by all of them. */
 const PENDING = freezeJson({ phase: 'Pending' as const });
@@ -17,14 +18,6 @@ export interface StatefulSetControllerOptions {
   /** Deletes a pod the way the API does (graceful or not). */
   deletePod: (pod: Pod) => void;
 }
-function ordinalOf(set: StatefulSet, pod: Pod): number | undefined {
-  const prefix = `${set.metadata.name}-`;
-  const name = pod.metadata.name;
-  if (!name.startsWith(prefix)) return undefined;
-  const text = name.slice(prefix.length);
-  return /^(0|[1-9]\d*)$/.test(text) ? Number(text) : undefined;
-}
-
 /**
  * Revisions of stored (frozen, so unchanging) templates: every pod of a set
  * and every status write asks, and every pod keeps the string in a label.
@@ -42,32 +35,54 @@ function revisionOf(set: StatefulSet): string {
   return revision;
 }
 
+const MAX_CREATES_PER_ROUND = 200;
+
+/** Members outside [start, end), highest ordinal first, without visiting the ones inside. */
+function* condemned(members: SetMembers, start: number, end: number): IterableIterator<Pod> {
+  const pods = members.pods;
+  if (pods.size === 0) return;
+  if (members.highest - end > 2 * pods.size + 64) {
+    // Sparse ordinals (someone made web-2000000000): sort the members rather than walk the gap.
+    const out = [...pods.entries()].filter(([o]) => o < start || o >= end).sort((a, b) => b[0] - a[0]);
+    for (const [, pod] of out) yield pod;
+    return;
+  }
+  // Tighten the stale bounds as we walk, so later scans start where members are.
+  while (members.highest >= end && !pods.has(members.highest)) members.highest--;
+  for (let ordinal = members.highest; ordinal >= end; ordinal--) {
+    const pod = pods.get(ordinal);
+    if (pod) yield pod;
+  }
+  while (members.lowest < start && !pods.has(members.lowest)) members.lowest++;
+  for (let ordinal = Math.min(start - 1, members.highest); ordinal >= members.lowest; ordinal--) {
+    const pod = pods.get(ordinal);
+    if (pod) yield pod;
+  }
+}
+
 export class StatefulSetController {
   /** One frozen ownerReferences list per StatefulSet uid, shared by all its pods. */
   private readonly ownerRefs = new Map<string, readonly OwnerReference[]>();
+  private readonly members: MemberIndex;
 
   constructor(
     private readonly store: ObjectStore,
     private readonly options: StatefulSetControllerOptions,
-  ) {}
+  ) {
+    this.members = new MemberIndex(store);
+  }
 
-  /** The StatefulSet's pods: those it controls, by ordinal. */
-  private podsOf(set: StatefulSet): Map<number, Pod> {
-    const out = new Map<number, Pod>();
-    for (const object of this.store.listOwnedBy(set.metadata.uid ?? '')) {
-      if (object.kind !== 'Pod') continue;
-      const pod = object;
-      const owner = controllerOf(pod);
-      if (owner?.kind !== 'StatefulSet' || owner.uid !== set.metadata.uid) continue;
-      const ordinal = ordinalOf(set, pod);
-      if (ordinal !== undefined) out.set(ordinal, pod);
-    }
-    return out;
+  /** Keeps the members of every set current; the manager calls it with every pod event. */
+  notePod(before: Pod | undefined, after: Pod | undefined): void {
+    this.members.notePod(before, after);
   }
 
   /** A StatefulSet that is gone takes its pods with it (garbage collection of owned objects). */
   reconcileDeleted(namespace: string, name: string, uid: string | undefined): void {
-    if (uid) this.ownerRefs.delete(uid);
+    if (uid) {
+      this.ownerRefs.delete(uid);
+      this.members.forget(uid);
+    }
     const candidates = uid ? this.store.listOwnedBy(uid).filter((o): o is Pod => o.kind === 'Pod') : this.store.list('Pod', namespace);
     for (const pod of candidates) {
       const owner = controllerOf(pod);
@@ -84,30 +99,43 @@ export class StatefulSetController {
     const replicas = set.spec.replicas ?? 1;
     const end = start + replicas;
     const ordered = (set.spec.podManagementPolicy ?? 'OrderedReady') === 'OrderedReady';
-    let pods = this.podsOf(set);
+    const members = this.members.of(set.metadata.uid ?? '', set.metadata.name);
+    const pods = members.pods;
 
     // Scale up, and recreate members that are gone: ordinals in increasing order.
+    // The members below readyBelow are known Running and Ready, so each round
+    // looks only past them: a scale to N members costs O(N), not O(N^2).
     const missing: Pod[] = [];
-    for (let ordinal = start; ordinal < end; ordinal++) {
+    let prefixIntact = true;
+    for (let ordinal = members.scanFrom(start); ordinal < end; ordinal++) {
       const pod = pods.get(ordinal);
       if (pod) {
+        if (isRunningAndReady(pod)) {
+          if (prefixIntact) members.readyBelow = ordinal + 1;
+          continue;
+        }
+        prefixIntact = false;
         // At most one pod per identity: a terminating member is replaced only once it is gone.
-        if (ordered && !isRunningAndReady(pod)) break;
+        if (ordered) break;
         continue;
       }
+      prefixIntact = false;
       missing.push(this.newPod(set, ordinal));
-      if (ordered) break;
+      // Parallel creates in bounded batches, one per round, so a huge scale
+      // never builds one giant write (the store yields between rounds).
+      if (ordered || missing.length >= MAX_CREATES_PER_ROUND) break;
     }
     // Parallel makes every missing member in one write.
     if (missing.length) {
       this.store.apply(missing, 'create', true);
-      pods = this.podsOf(set);
+      // OrderedReady waits for the new member before anything else, as the
+      // Kubernetes controller returns once it has created a pod.
+      if (ordered) return;
     }
 
     // Scale down: highest ordinal first; OrderedReady waits until each is gone.
-    const condemned = [...pods.entries()].filter(([ordinal]) => ordinal < start || ordinal >= end).sort((a, b) => b[0] - a[0]);
     let deleted = false;
-    for (const [, pod] of condemned) {
+    for (const pod of condemned(members, start, end)) {
       if (isTerminating(pod)) {
         if (ordered) break;
         continue;

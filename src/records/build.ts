@@ -108,6 +108,31 @@ export function isExternalHost(host: string): boolean {
   return ipFamily(host) === undefined;
 }
 
+/** A view's endpoints by lower-cased label, built once per view (views are rebuilt, never changed). */
+const endpointsByLabel = new WeakMap<ServiceView, Map<string, EndpointView[]>>();
+const NO_ENDPOINTS: readonly EndpointView[] = [];
+
+/**
+ * The endpoints a `<label>.<svc>...` name can match. Preparing every member's
+ * name of an N-member Service asks this N times, so a scan per name made that
+ * quadratic (a 4,000-member set spent most of a second here).
+ */
+function endpointsLabelled(view: ServiceView, label: string): readonly EndpointView[] {
+  if (view.endpoints.length <= 16) return view.endpoints;
+  let byLabel = endpointsByLabel.get(view);
+  if (!byLabel) {
+    byLabel = new Map();
+    for (const endpoint of view.endpoints) {
+      const key = endpoint.label.toLowerCase();
+      const list = byLabel.get(key);
+      if (list) list.push(endpoint);
+      else byLabel.set(key, [endpoint]);
+    }
+    endpointsByLabel.set(view, byLabel);
+  }
+  return byLabel.get(label.toLowerCase()) ?? NO_ENDPOINTS;
+}
+
 /**
  * findServices for one Service: the entries a request matches, or undefined
  * when it matches nothing (CoreDNS's errNoItems, an NXDOMAIN).
@@ -122,7 +147,8 @@ export function findServiceEntries(view: ServiceView, request: RecordRequest, zo
   }
   if (view.headless || request.endpoint) {
     const entries: Entry[] = [];
-    for (const endpoint of view.endpoints) {
+    const candidates = request.endpoint ? endpointsLabelled(view, request.endpoint) : view.endpoints;
+    for (const endpoint of candidates) {
       if (request.endpoint && !matchLabel(request.endpoint, endpoint.label)) continue;
       for (const port of endpoint.ports) {
         if (!matchLabel(request.port, port.name) || !matchLabel(request.protocol, port.protocol)) continue;

@@ -50,6 +50,12 @@ export interface Journal {
 
 const DELIVERED: StoreEvent[] = [];
 
+/**
+ * How long one slice of a yielding cascade runs before the store lets the
+ * event loop (DNS queries, other requests) have a turn.
+ */
+const SLICE_MS = 8;
+
 export const DEFAULT_SERVICE_CIDRS = ['10.96.0.0/16', 'fd00:10:96::/112'] as const;
 export const INITIAL_NAMESPACES = ['default', 'kube-system'] as const;
 
@@ -173,7 +179,15 @@ export class ObjectStore {
   private readonly undelivered: StoreEvent[][] = [];
   private readonly settledListeners = new Set<() => void>();
   private readonly idleListeners = new Set<() => void>();
+  /** A cascade of writes is open: its batches are being delivered, or it waits for its next slice. */
   private delivering = false;
+  /** Listeners are being called right now (a write now comes from one of them). */
+  private running = false;
+  /** >0 while a write that may be applied in slices runs (see yielding()). */
+  private yieldDepth = 0;
+  /** The next slice of a cascade that yielded to the event loop. */
+  private resumeHandle: NodeJS.Immediate | undefined;
+  private settledWaiters: (() => void)[] = [];
   private resourceVersion = 0;
   private readonly onListenerError: (error: unknown) => void;
   private journal: Journal | undefined;
@@ -211,6 +225,13 @@ export class ObjectStore {
       if (stored.kind === 'Service') for (const ip of stored.spec.clusterIPs ?? []) if (ip !== 'None') this.clusterIps.set(ip, key);
     }
     this.resourceVersion = Math.max(this.resourceVersion, resourceVersion);
+  }
+
+  /** The service range of an address's family that holds it, or undefined with the ranges it is outside of. */
+  serviceRangeOf(address: string): { inside: boolean; ranges: string[] } {
+    const family = ipFamily(address);
+    const ranges = this.allocators.filter((a) => a.family === family);
+    return { inside: ranges.some((a) => a.contains(address)), ranges: ranges.map((a) => a.range) };
   }
 
   /** True while committed batches wait to be delivered (an idle listener wrote something). */
@@ -449,13 +470,29 @@ export class ObjectStore {
   /**
    * Listeners may write (controllers do). Their writes commit at once but are
    * announced after the batch being delivered, so every listener sees every
-   * batch in commit order, and the whole cascade is done before the outermost
-   * write returns.
+   * batch in commit order. A plain write returns once the whole cascade is
+   * done; a write made inside yielding() may leave the rest of its cascade to
+   * later slices, so a large change never holds the event loop (and with it
+   * DNS) for more than a slice.
    */
   private deliver(events: StoreEvent[]): void {
     this.undelivered.push(events);
-    if (this.delivering) return;
+    if (this.running) return;
+    if (this.delivering) {
+      // A cascade waits for its next slice. A writer that may wait joins it;
+      // one that expects its effects on return gets the whole cascade now.
+      if (this.yieldDepth > 0) return;
+      if (this.resumeHandle) clearImmediate(this.resumeHandle);
+      this.resumeHandle = undefined;
+      this.runCascade(Number.POSITIVE_INFINITY);
+      return;
+    }
     this.delivering = true;
+    this.runCascade(this.yieldDepth > 0 ? performance.now() + SLICE_MS : Number.POSITIVE_INFINITY);
+  }
+
+  private runCascade(deadline: number): void {
+    this.running = true;
     try {
       do {
         // Batches written while delivering are appended; read them in order without shifting the queue.
@@ -467,12 +504,43 @@ export class ObjectStore {
         }
         this.undelivered.length = 0;
         this.notify(this.idleListeners, undefined);
+        if (this.undelivered.length > 0 && performance.now() > deadline) {
+          this.resumeHandle = setImmediate(() => {
+            this.resumeHandle = undefined;
+            this.runCascade(performance.now() + SLICE_MS);
+          });
+          return;
+        }
       } while (this.undelivered.length > 0);
     } finally {
-      this.delivering = false;
-      this.undelivered.length = 0;
+      this.running = false;
+      if (!this.resumeHandle) this.undelivered.length = 0;
     }
+    this.delivering = false;
     this.notify(this.settledListeners, undefined);
+    const waiters = this.settledWaiters;
+    this.settledWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /**
+   * Runs a write whose cascade (the controllers' reconciles it causes) may be
+   * applied in slices of a few milliseconds, yielding to the event loop between
+   * them; await settled() for the end. The API's writes go through here.
+   */
+  yielding<T>(write: () => T): T {
+    this.yieldDepth++;
+    try {
+      return write();
+    } finally {
+      this.yieldDepth--;
+    }
+  }
+
+  /** Resolves once no cascade is open (at once when none is). */
+  settled(): Promise<void> {
+    if (!this.delivering) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
   /** Calls every listener; one that throws is reported and must not starve the others. */
