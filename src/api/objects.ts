@@ -123,6 +123,32 @@ export class ObjectApi {
     return result.object;
   }
 
+  /**
+   * The API server's allocator refuses a cluster IP outside the service range
+   * (manifests, which may come from another cluster, keep theirs). An address
+   * the Service already holds stays valid.
+   */
+  private checkServiceRange(object: KubeObject, existing: KubeObject | undefined): void {
+    if (object.kind !== 'Service') return;
+    const held = existing?.kind === 'Service' ? [...(existing.spec.clusterIPs ?? []), existing.spec.clusterIP ?? ''] : [];
+    const wanted = [...new Set([...(object.spec.clusterIPs ?? []), ...(object.spec.clusterIP ? [object.spec.clusterIP] : [])])];
+    for (const ip of wanted) {
+      if (ip === 'None' || ip === '' || held.includes(ip)) continue;
+      const { inside, ranges } = this.store.serviceRangeOf(ip);
+      if (inside) continue;
+      const field = object.spec.clusterIPs?.includes(ip) ? 'spec.clusterIPs' : 'spec.clusterIP';
+      const detail = ranges.length
+        ? `failed to allocate IP ${ip}: provided IP is not in the valid range. The range of valid IPs is ${ranges.join(', ')}`
+        : `failed to allocate IP ${ip}: no service range of its IP family is configured`;
+      const message = `Invalid value: ${JSON.stringify(wanted)}: ${detail}`;
+      throw new ApiError(422, 'Invalid', `Service "${object.metadata.name}" is invalid: ${field}: ${message}`, {
+        name: object.metadata.name,
+        kind: 'Service',
+        causes: [{ reason: 'FieldValueInvalid', field, message }],
+      });
+    }
+  }
+
   get(target: ObjectTarget): unknown {
     const object = this.existing(target);
     if (target.subresource === 'scale') return this.scaleOf(object as StatefulSet);
@@ -170,6 +196,7 @@ export class ObjectApi {
     if (target.subresource) throw ApiError.of('MethodNotAllowed', `POST is not supported on ${target.def.plural}/${target.subresource}`);
     const object = this.prepare(target, body, undefined);
     for (const field of SERVER_FIELDS) delete object.metadata[field];
+    this.checkServiceRange(object, undefined);
     // The status of a new object is the system's to set, as the API server resets it.
     if (target.def.subresources.includes('status') && object.kind !== 'Namespace') delete (object as { status?: unknown }).status;
     const [stored] = this.guard(target, object.metadata.name, () => this.store.apply([object], 'create'));
@@ -190,6 +217,7 @@ export class ObjectApi {
       } as KubeObject;
     } else {
       next = incoming;
+      this.checkServiceRange(next, existing);
       for (const field of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation']) {
         if (existing.metadata[field] !== undefined) next.metadata[field] = existing.metadata[field];
         else delete next.metadata[field];
@@ -270,8 +298,10 @@ export class ObjectApi {
     const set = this.existing(target) as StatefulSet;
     const spec = isObject(body) && isObject(body.spec) ? body.spec : undefined;
     const replicas = spec?.replicas;
-    if (!Number.isInteger(replicas) || (replicas as number) < 0) {
-      const cause = { reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` };
+    // An int32 in Kubernetes: 1e308 or 2^31 must not become a scale the controllers try to reach.
+    if (!Number.isInteger(replicas) || (replicas as number) < 0 || (replicas as number) > 2147483647) {
+      const detail = Number.isInteger(replicas) && (replicas as number) > 2147483647 ? 'must be an integer between -2147483648 and 2147483647 (int32)' : 'must be greater than or equal to 0';
+      const cause = { reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: ${detail}` };
       throw new ApiError(422, 'Invalid', `Scale.autoscaling "${set.metadata.name}" is invalid: spec.replicas: ${cause.message}`, {
         name: set.metadata.name,
         group: 'autoscaling',

@@ -18,6 +18,10 @@ import {
 type Json = Record<string, unknown>;
 
 const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+/** apimachinery's TotalAnnotationSizeLimitB: keys and values of one object's annotations together. */
+export const ANNOTATIONS_MAX_BYTES = 256 * 1024;
 const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
 const ADDRESS_TYPES = ['IPv4', 'IPv6', 'FQDN'];
 
@@ -77,6 +81,16 @@ class Causes {
     if (problem) this.invalid(field, value, problem);
   }
 
+  /**
+   * An int32 field: Kubernetes decodes it into a Go int32, so 1.5, 1e308 or
+   * 2^31 never reach validation there. Reports and returns false when it is not one.
+   */
+  int32(field: string, value: unknown): boolean {
+    const ok = Number.isInteger(value) && (value as number) >= INT32_MIN && (value as number) <= INT32_MAX;
+    if (!ok) this.invalid(field, value, `must be an integer between ${INT32_MIN} and ${INT32_MAX} (int32)`);
+    return ok;
+  }
+
   port(field: string, value: unknown, min = 1): void {
     if (value === undefined) return this.required(field);
     if (!Number.isInteger(value) || (value as number) < min || (value as number) > 65535) {
@@ -110,6 +124,11 @@ function checkMetadata(c: Causes, obj: Json, kind: Kind, nameRule: (v: string) =
   }
   c.stringMap('metadata.labels', m.labels);
   c.stringMap('metadata.annotations', m.annotations);
+  if (isObject(m.annotations)) {
+    let bytes = 0;
+    for (const [key, v] of Object.entries(m.annotations)) bytes += Buffer.byteLength(key) + (typeof v === 'string' ? Buffer.byteLength(v) : 0);
+    if (bytes > ANNOTATIONS_MAX_BYTES) c.list.push({ reason: 'FieldValueTooLong', field: 'metadata.annotations', message: `Too long: may not be more than ${ANNOTATIONS_MAX_BYTES} bytes` });
+  }
 }
 
 function checkIp(c: Causes, field: string, value: unknown): 4 | 6 | undefined {
@@ -336,7 +355,7 @@ function checkStatefulSet(c: Causes, obj: Json): void {
   if (spec === undefined) return c.required('spec');
   if (!c.type('spec', spec, 'object')) return;
   const s = spec as Json;
-  if (s.replicas !== undefined && (!Number.isInteger(s.replicas) || (s.replicas as number) < 0)) {
+  if (s.replicas !== undefined && c.int32('spec.replicas', s.replicas) && (s.replicas as number) < 0) {
     c.invalid('spec.replicas', s.replicas, 'must be greater than or equal to 0');
   }
   if (s.serviceName !== undefined && s.serviceName !== '') c.name('spec.serviceName', s.serviceName, dns1123LabelProblem);
@@ -346,7 +365,7 @@ function checkStatefulSet(c: Causes, obj: Json): void {
   }
   if (s.ordinals !== undefined && c.type('spec.ordinals', s.ordinals, 'object')) {
     const start = (s.ordinals as Json).start;
-    if (start !== undefined && (!Number.isInteger(start) || (start as number) < 0)) {
+    if (start !== undefined && c.int32('spec.ordinals.start', start) && (start as number) < 0) {
       c.invalid('spec.ordinals.start', start, 'must be greater than or equal to 0');
     }
   }
@@ -381,7 +400,7 @@ function checkLease(c: Causes, obj: Json): void {
   if (spec === undefined || !c.type('spec', spec, 'object')) return;
   const s = spec as Json;
   if (s.holderIdentity !== undefined) c.type('spec.holderIdentity', s.holderIdentity, 'string');
-  if (s.leaseDurationSeconds !== undefined && (!Number.isInteger(s.leaseDurationSeconds) || (s.leaseDurationSeconds as number) <= 0)) {
+  if (s.leaseDurationSeconds !== undefined && c.int32('spec.leaseDurationSeconds', s.leaseDurationSeconds) && (s.leaseDurationSeconds as number) <= 0) {
     c.invalid('spec.leaseDurationSeconds', s.leaseDurationSeconds, 'must be greater than 0');
   }
   for (const field of ['acquireTime', 'renewTime']) {

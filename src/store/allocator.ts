@@ -60,6 +60,14 @@ export class AddressAllocator {
     return this.cidr.family;
   }
 
+  get range(): string {
+    return this.cidr.text;
+  }
+
+  contains(address: string): boolean {
+    return cidrContains(this.cidr, address);
+  }
+
   allocate(taken: ReadonlySet<string> = new Set()): string {
     const span = this.cidr.size - this.first - 1n;
     for (let tried = 0n; tried < span; tried++) {
