@@ -13,7 +13,7 @@ import { nowTimestamp } from './model/pods.js';
 import { Responder } from './dns/responder.js';
 import { DnsTransport } from './dns/transport.js';
 import { HeadlessDnsError } from './errors.js';
-import { type LoadedManifests, loadManifests } from './model/manifest.js';
+import { type LoadedManifests, loadManifestSources } from './model/manifest.js';
 import { isPodReady, isTerminating, controllerOf } from './model/pods.js';
 import type { Kind, KubeObject, Pod, StatefulSet } from './model/types.js';
 import { parseLabelSelector } from './api/selectors.js';
@@ -117,7 +117,7 @@ export function kubeconfigFor(url: string, token?: string): string {
 
 export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsPort: number; apiPort: number }): Promise<StartedCluster> {
   const options = resolveOptions(input, defaults);
-  const loaded = options.manifests.length > 0 ? loadManifests(options.manifests) : { objects: [], skipped: [] };
+  const loaded = options.manifests.length > 0 ? await loadManifestSources(options.manifests, { recursive: options.recursive }) : { objects: [], skipped: [] };
   for (const skip of loaded.skipped) options.log(`${skip.source}: skipped ${skip.kind} "${skip.name}": headless-dns does not model this kind`);
 
   const store = new ObjectStore(options.serviceCidrs ? { serviceCidrs: options.serviceCidrs } : {});

@@ -5,8 +5,9 @@
 
 export const ERROR_CODES = {
   INVALID_OPTION: { status: 400, reason: 'BadRequest', summary: 'a command-line or startCluster option is invalid' },
-  MANIFEST_NOT_FOUND: { status: 404, reason: 'NotFound', summary: 'a manifest path given with -f does not exist' },
-  MANIFEST_UNREADABLE: { status: 400, reason: 'BadRequest', summary: 'a manifest file is not valid YAML or JSON' },
+  MANIFEST_NOT_FOUND: { status: 404, reason: 'NotFound', summary: 'a manifest path or URL given with -f does not exist' },
+  MANIFEST_UNREADABLE: { status: 400, reason: 'BadRequest', summary: 'a manifest cannot be read (a URL failed) or is not valid YAML or JSON' },
+  MANIFEST_EMPTY: { status: 400, reason: 'BadRequest', summary: 'a file, directory, stdin or URL given with -f holds no objects' },
   INVALID_OBJECT: { status: 422, reason: 'Invalid', summary: 'an object fails validation; the message names each bad field' },
   NAMESPACE_NOT_FOUND: { status: 404, reason: 'NotFound', summary: 'an object names a namespace that does not exist' },
   NOT_FOUND: { status: 404, reason: 'NotFound', summary: 'the object does not exist' },

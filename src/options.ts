@@ -10,8 +10,10 @@ import type { Upstream } from './dns/forward.js';
 import { type Cidr, parseCidr } from './store/allocator.js';
 
 export interface ClusterOptions {
-  /** Manifest files or directories to apply at start. Default: none. */
+  /** Manifests to apply at start: files, directories, http(s) URLs, or `-` for stdin (as kubectl -f). Default: none. */
   manifests?: readonly string[];
+  /** Read the subdirectories of manifest directories too (kubectl -R). Default false. */
+  recursive?: boolean;
   /** Address the DNS server binds. Default `127.0.0.1`. */
   host?: string;
   /** DNS port, UDP and TCP alike; 0 picks a free one. Default 1053 (the CLI), 0 (startCluster). */
@@ -48,6 +50,7 @@ export interface ClusterOptions {
 
 export interface ResolvedOptions {
   readonly manifests: readonly string[];
+  readonly recursive: boolean;
   readonly host: string;
   readonly dnsPort: number;
   /** Lower case, with the trailing dot. */
@@ -130,6 +133,7 @@ export function resolveOptions(input: ClusterOptions = {}, defaults: { dnsPort: 
   if (!Number.isInteger(grace) || grace < 0) throw invalid(`pod grace period must be a whole number of seconds, got ${String(grace)}`);
   return Object.freeze({
     manifests: Object.freeze([...(input.manifests ?? [])]),
+    recursive: input.recursive ?? false,
     host,
     dnsPort: port(input.dnsPort ?? defaults.dnsPort, '--dns-port'),
     apiPort: port(input.apiPort ?? defaults.apiPort, '--api-port'),

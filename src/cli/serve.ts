@@ -18,9 +18,10 @@ listening:  ready dns=HOST:PORT api=URL
 Logs go to stderr. SIGINT or SIGTERM stops it.
 
 Options:
-  -f, --filename PATH     manifest file or directory (YAML or JSON, multi-document,
-                          kind: List); repeatable. Default: the built-in kubia
-                          example (examples/kubia).
+  -f, --filename PATH     manifest file, directory, http(s) URL, or - for stdin
+                          (YAML or JSON, multi-document, kind: List); repeatable.
+                          Default: the built-in kubia example (examples/kubia).
+  -R, --recursive         read the subdirectories of -f directories too.
       --dns-port N        DNS port, UDP and TCP; 0 picks a free one. Default ${DEFAULTS.dnsPort}.
       --host ADDR         address to bind. Default ${DEFAULTS.host} (loopback only).
       --zone Z            cluster domain. Default ${DEFAULTS.zone}.
@@ -66,6 +67,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
       allowPositionals: false,
       options: {
         filename: { type: 'string', short: 'f', multiple: true },
+        recursive: { type: 'boolean', short: 'R' },
         'dns-port': { type: 'string' },
         host: { type: 'string' },
         zone: { type: 'string' },
@@ -101,6 +103,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
     builtinExample: !v.filename?.length,
     options: {
       manifests: v.filename?.length ? v.filename : [BUILTIN_EXAMPLE],
+      ...(v.recursive ? { recursive: true } : {}),
       ...(dnsPort !== undefined ? { dnsPort } : {}),
       ...(v.host !== undefined ? { host: v.host } : {}),
       ...(v.zone !== undefined ? { zone: v.zone } : {}),
