@@ -180,6 +180,9 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
   });
   const transport = new DnsTransport((msg, kind) => responder.respond(msg, kind), {
     tcpIdleTimeoutMs: options.tcpIdleTimeoutMs,
+    tcpFrameTimeoutMs: options.tcpFrameTimeoutMs,
+    maxTcpConnections: options.maxTcpConnections,
+    tcpMaxQueuedBytes: options.tcpMaxQueuedBytes,
     log: options.log,
   });
 

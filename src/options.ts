@@ -7,6 +7,7 @@ import { ipFamily } from './model/ip.js';
 import { dns1123SubdomainProblem } from './model/names.js';
 import type { PodMode } from './records/build.js';
 import type { Upstream } from './dns/forward.js';
+import { defaultMaxTcpConnections, TCP_DEFAULTS } from './dns/transport.js';
 import { type Cidr, parseCidr } from './store/allocator.js';
 
 export interface ClusterOptions {
@@ -42,6 +43,24 @@ export interface ClusterOptions {
   podGraceSeconds?: number;
   /** Idle TCP connections are closed after this many milliseconds. Default 10000. */
   tcpIdleTimeoutMs?: number;
+  /**
+   * A TCP query must arrive whole within this many milliseconds of its first
+   * byte (a slow drip cannot hold a connection; CoreDNS's read timeout). Default 2000.
+   */
+  tcpFrameTimeoutMs?: number;
+  /**
+   * Concurrent DNS TCP connections. At the cap a new connection closes the
+   * least recently used idle one, or is refused if none is idle. Default 1000,
+   * or fewer where the open-file limit is low: on Linux it keeps min(256,
+   * limit / 2) descriptors for the API, UDP and files (a 1024 limit gives 768).
+   */
+  maxTcpConnections?: number;
+  /**
+   * Unsent reply bytes one TCP connection may have queued; past it the
+   * connection is closed. Reading a connection pauses from 64 KiB queued until
+   * its replies drain, so only late (upstream) replies get this far. Default 1 MiB.
+   */
+  tcpMaxQueuedBytes?: number;
   /** Keep the store in this file, so a restart serves the same names and pod IPs. Default: nothing is written. */
   state?: string;
   /** Where log lines go. Default: nowhere (the CLI logs to stderr). */
@@ -66,6 +85,9 @@ export interface ResolvedOptions {
   readonly startUnready: boolean;
   readonly podGraceSeconds: number;
   readonly tcpIdleTimeoutMs: number;
+  readonly tcpFrameTimeoutMs: number;
+  readonly maxTcpConnections: number;
+  readonly tcpMaxQueuedBytes: number;
   readonly state?: string;
   readonly log: (message: string) => void;
 }
@@ -78,6 +100,8 @@ export const DEFAULTS = {
   ttl: 30,
   pods: 'insecure' as PodMode,
   tcpIdleTimeoutMs: 10_000,
+  tcpFrameTimeoutMs: TCP_DEFAULTS.frameTimeoutMs,
+  tcpMaxQueuedBytes: TCP_DEFAULTS.maxQueuedBytes,
   podCidr: '127.10.0.0/16',
   podGraceSeconds: 0,
 } as const;
@@ -123,6 +147,12 @@ export function resolveOptions(input: ClusterOptions = {}, defaults: { dnsPort: 
   if (!POD_MODES.includes(pods)) throw invalid(`--pods must be one of ${POD_MODES.join(', ')}, got "${String(pods)}"`);
   const idle = input.tcpIdleTimeoutMs ?? DEFAULTS.tcpIdleTimeoutMs;
   if (!Number.isInteger(idle) || idle <= 0) throw invalid(`tcpIdleTimeoutMs must be a positive whole number, got ${String(idle)}`);
+  const frameTimeout = input.tcpFrameTimeoutMs ?? DEFAULTS.tcpFrameTimeoutMs;
+  if (!Number.isInteger(frameTimeout) || frameTimeout <= 0) throw invalid(`tcpFrameTimeoutMs must be a positive whole number, got ${String(frameTimeout)}`);
+  const maxTcp = input.maxTcpConnections ?? defaultMaxTcpConnections();
+  if (!Number.isInteger(maxTcp) || maxTcp <= 0) throw invalid(`--max-tcp-connections must be a positive whole number, got ${String(maxTcp)}`);
+  const maxQueued = input.tcpMaxQueuedBytes ?? DEFAULTS.tcpMaxQueuedBytes;
+  if (!Number.isInteger(maxQueued) || maxQueued < 65536) throw invalid(`tcpMaxQueuedBytes must be a whole number of bytes from 65536 up, got ${String(maxQueued)}`);
   if (input.token !== undefined && !/^[\x21-\x7e]{8,}$/.test(input.token)) throw invalid('--token must be at least 8 printable characters without spaces');
   if (!isLoopback(host) && !input.token) {
     throw invalid(`--host ${host} is not a loopback address: the API would be open to the network, so it needs --token`);
@@ -148,6 +178,9 @@ export function resolveOptions(input: ClusterOptions = {}, defaults: { dnsPort: 
     startUnready: input.startUnready ?? false,
     podGraceSeconds: grace,
     tcpIdleTimeoutMs: idle,
+    tcpFrameTimeoutMs: frameTimeout,
+    maxTcpConnections: maxTcp,
+    tcpMaxQueuedBytes: maxQueued,
     ...(input.state ? { state: input.state } : {}),
     log: input.log ?? (() => undefined),
   });

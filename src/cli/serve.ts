@@ -46,6 +46,13 @@ Options:
                           names no grace period. Default ${DEFAULTS.podGraceSeconds}.
       --state FILE        keep the store in FILE (fsynced on every write), so a
                           restart serves the same names and pod IPs. Default: none.
+      --max-tcp-connections N  concurrent DNS TCP connections; at the cap a new one
+                          closes the least recently used idle one (or is refused
+                          if none is idle). Default 1000, or fewer under a low
+                          open-file limit (Linux: limit minus min(256, limit/2)).
+                          A TCP query must arrive whole within ${DEFAULTS.tcpFrameTimeoutMs / 1000} s of its first
+                          byte; idle connections close after ${DEFAULTS.tcpIdleTimeoutMs / 1000} s; a client that
+                          does not read its replies stops being read.
   -h, --help              show this help.
 `;
 
@@ -81,6 +88,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
         'start-unready': { type: 'boolean' },
         'pod-grace-period': { type: 'string' },
         state: { type: 'string' },
+        'max-tcp-connections': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -98,6 +106,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
   const ttl = integer(v.ttl, '--ttl');
   const apiPort = integer(v['api-port'], '--api-port');
   const grace = integer(v['pod-grace-period'], '--pod-grace-period');
+  const maxTcpConnections = integer(v['max-tcp-connections'], '--max-tcp-connections');
   return {
     help: false,
     builtinExample: !v.filename?.length,
@@ -117,6 +126,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
       ...(v['start-unready'] ? { startUnready: true } : {}),
       ...(grace !== undefined ? { podGraceSeconds: grace } : {}),
       ...(v.state !== undefined ? { state: v.state } : {}),
+      ...(maxTcpConnections !== undefined ? { maxTcpConnections } : {}),
     },
   };
 }
