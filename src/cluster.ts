@@ -151,7 +151,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
     reverse: true,
     nsAddresses: nsAddresses(options.host),
   });
-  const prepared = new PreparedAnswers(index, index);
+  const prepared = new PreparedAnswers(index, index, { log: options.log });
   const controllers = new ControllerManager(store, {
     podCidr: options.podCidr,
     startUnready: options.startUnready,
@@ -176,6 +176,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
   openWatches = () => watches.openStreams;
   const responder = new Responder(index, prepared, {
     ...(options.upstream ? { upstream: options.upstream } : {}),
+    udpMaxSize: options.udpMaxSize,
     observe: (transport, qtype, rcode, seconds) => metrics.observeQuery(transport, qtype, rcode, seconds),
   });
   const transport = new DnsTransport((msg, kind) => responder.respond(msg, kind), {

@@ -8,6 +8,7 @@ import { dns1123SubdomainProblem } from './model/names.js';
 import type { PodMode } from './records/build.js';
 import type { Upstream } from './dns/forward.js';
 import { defaultMaxTcpConnections, TCP_DEFAULTS } from './dns/transport.js';
+import { UDP_MAX_SIZE_DEFAULT, UDP_MAX_SIZE_MAX, UDP_MAX_SIZE_MIN } from './dns/wire.js';
 import { type Cidr, parseCidr } from './store/allocator.js';
 
 export interface ClusterOptions {
@@ -61,6 +62,13 @@ export interface ClusterOptions {
    * its replies drain, so only late (upstream) replies get this far. Default 1 MiB.
    */
   tcpMaxQueuedBytes?: number;
+  /**
+   * The largest UDP reply, 512–4096 bytes: a query advertising a larger EDNS
+   * buffer is answered as if it advertised this (CoreDNS's bufsize plugin), and
+   * what does not fit is truncated (TC) for the client to ask again over TCP.
+   * Default 1232 (DNS Flag Day 2020).
+   */
+  udpMaxSize?: number;
   /** Keep the store in this file, so a restart serves the same names and pod IPs. Default: nothing is written. */
   state?: string;
   /** Where log lines go. Default: nowhere (the CLI logs to stderr). */
@@ -88,6 +96,7 @@ export interface ResolvedOptions {
   readonly tcpFrameTimeoutMs: number;
   readonly maxTcpConnections: number;
   readonly tcpMaxQueuedBytes: number;
+  readonly udpMaxSize: number;
   readonly state?: string;
   readonly log: (message: string) => void;
 }
@@ -102,6 +111,7 @@ export const DEFAULTS = {
   tcpIdleTimeoutMs: 10_000,
   tcpFrameTimeoutMs: TCP_DEFAULTS.frameTimeoutMs,
   tcpMaxQueuedBytes: TCP_DEFAULTS.maxQueuedBytes,
+  udpMaxSize: UDP_MAX_SIZE_DEFAULT,
   podCidr: '127.10.0.0/16',
   podGraceSeconds: 0,
 } as const;
@@ -159,6 +169,10 @@ export function resolveOptions(input: ClusterOptions = {}, defaults: { dnsPort: 
   }
   const podCidr = parseCidr(input.podCidr ?? DEFAULTS.podCidr);
   if (!podCidr) throw invalid(`--pod-cidr must be an address range like 127.10.0.0/16, got "${input.podCidr}"`);
+  const udpMaxSize = input.udpMaxSize ?? DEFAULTS.udpMaxSize;
+  if (!Number.isInteger(udpMaxSize) || udpMaxSize < UDP_MAX_SIZE_MIN || udpMaxSize > UDP_MAX_SIZE_MAX) {
+    throw invalid(`--udp-max-size must be a whole number of bytes from ${UDP_MAX_SIZE_MIN} to ${UDP_MAX_SIZE_MAX}, got ${String(udpMaxSize)}`);
+  }
   const grace = input.podGraceSeconds ?? DEFAULTS.podGraceSeconds;
   if (!Number.isInteger(grace) || grace < 0) throw invalid(`pod grace period must be a whole number of seconds, got ${String(grace)}`);
   return Object.freeze({
@@ -181,6 +195,7 @@ export function resolveOptions(input: ClusterOptions = {}, defaults: { dnsPort: 
     tcpFrameTimeoutMs: frameTimeout,
     maxTcpConnections: maxTcp,
     tcpMaxQueuedBytes: maxQueued,
+    udpMaxSize,
     ...(input.state ? { state: input.state } : {}),
     log: input.log ?? (() => undefined),
   });

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type StartedCluster, startCluster } from '../cluster.js';
 import { HeadlessDnsError } from '../errors.js';
+import { UDP_MAX_SIZE_MAX, UDP_MAX_SIZE_MIN } from '../dns/wire.js';
 import { DEFAULTS } from '../options.js';
 import type { PodMode } from '../records/build.js';
 
@@ -44,6 +45,9 @@ Options:
                           status. Default: pods are Ready at once.
       --pod-grace-period S  seconds a deleted pod stays terminating when the delete
                           names no grace period. Default ${DEFAULTS.podGraceSeconds}.
+      --udp-max-size N    largest UDP reply, ${UDP_MAX_SIZE_MIN}-${UDP_MAX_SIZE_MAX} bytes: larger EDNS buffer
+                          sizes are lowered to it and bigger answers get TC, so
+                          clients retry over TCP (CoreDNS bufsize). Default ${DEFAULTS.udpMaxSize}.
       --state FILE        keep the store in FILE (fsynced on every write), so a
                           restart serves the same names and pod IPs. Default: none.
       --max-tcp-connections N  concurrent DNS TCP connections; at the cap a new one
@@ -89,6 +93,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
         'pod-grace-period': { type: 'string' },
         state: { type: 'string' },
         'max-tcp-connections': { type: 'string' },
+        'udp-max-size': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -107,6 +112,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
   const apiPort = integer(v['api-port'], '--api-port');
   const grace = integer(v['pod-grace-period'], '--pod-grace-period');
   const maxTcpConnections = integer(v['max-tcp-connections'], '--max-tcp-connections');
+  const udpMaxSize = integer(v['udp-max-size'], '--udp-max-size');
   return {
     help: false,
     builtinExample: !v.filename?.length,
@@ -127,6 +133,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
       ...(grace !== undefined ? { podGraceSeconds: grace } : {}),
       ...(v.state !== undefined ? { state: v.state } : {}),
       ...(maxTcpConnections !== undefined ? { maxTcpConnections } : {}),
+      ...(udpMaxSize !== undefined ? { udpMaxSize } : {}),
     },
   };
 }

@@ -4,6 +4,9 @@
 // one of them is then a map lookup and a copy. Negative answers are not kept:
 // they carry the SOA serial, and are cheap to make from the question alone.
 // Prepared answers are kept in a slab (slab.ts) and named by their handles.
+// Preparing one name can never stop the others: a failure drops that name's
+// answer (so it is made on the spot when asked, never served stale) and is
+// logged once per change.
 
 import { serviceNames } from '../records/build.js';
 import type { IndexChange, RecordSource } from '../records/index.js';
@@ -27,6 +30,12 @@ import {
 
 const FORWARD_TYPES: readonly number[] = [QTYPE.A, QTYPE.AAAA, QTYPE.SRV, QTYPE.CNAME];
 const NONE: readonly number[] = [];
+
+/** A type's mnemonic, for log lines. */
+function qtypeName(qtype: number): string {
+  for (const [name, code] of Object.entries(QTYPE)) if (code === qtype) return name;
+  return `TYPE${qtype}`;
+}
 
 export interface ChangeFeed {
   onChange(listener: (change: IndexChange) => void): () => void;
@@ -53,6 +62,11 @@ export function encodeReply(name: string, result: Answer, truncated = false): Pr
 /** At most this many answers made on demand are kept until the next change. */
 const ON_DEMAND_LIMIT = 50_000;
 
+export interface PreparedOptions {
+  /** Where a change that could not prepare some answers is reported. Default: nowhere. */
+  log?: (message: string) => void;
+}
+
 export class PreparedAnswers {
   /** qtype → name key → handle of the answer in the slab. */
   private readonly byType = new Map<number, Map<string, number>>();
@@ -66,19 +80,26 @@ export class PreparedAnswers {
   private onDemand = new Map<number, Map<string, PreparedAnswer>>();
   private onDemandCount = 0;
   private readonly unsubscribe: () => void;
+  private readonly log: (message: string) => void;
+  /** Answers that could not be prepared since the last report, and the first of them. */
+  private failures = 0;
+  private firstFailure = '';
 
-  constructor(private readonly source: RecordSource, feed: ChangeFeed) {
+  constructor(private readonly source: RecordSource, feed: ChangeFeed, options: PreparedOptions = {}) {
+    this.log = options.log ?? (() => undefined);
     for (const view of feed.allServices()) this.prepareNames(serviceNames(view, source.config.zone));
     for (const view of feed.allServices()) {
       this.prepareAddresses([...view.clusterIPs, ...view.endpoints.map((e) => e.address)]);
     }
     this.prepareFixedNames();
+    this.reportFailures();
     this.unsubscribe = feed.onChange((change) => {
       this.forgetOnDemand();
       this.prepareNames(change.names);
       this.prepareAddresses(change.addresses);
       this.prepareApex();
       if (this.slab.wasteful) this.compact();
+      this.reportFailures();
     });
   }
 
@@ -121,21 +142,48 @@ export class PreparedAnswers {
   }
 
   private prepare(name: string, qtype: number, key = nameKey(name)): void {
-    const result = answer({ name, type: qtype }, this.source);
-    const positive = result.kind === 'reply' && result.rcode === 0 && result.answer.length > 0 && !result.chase;
-    let answers = this.byType.get(qtype);
-    const before = answers?.get(key);
-    if (before !== undefined) this.slab.release(preparedLength(this.slab.page(before), this.slab.offset(before)));
-    if (!positive) {
-      if (before !== undefined) answers!.delete(key);
-      return;
+    let reserved = 0;
+    try {
+      const result = answer({ name, type: qtype }, this.source);
+      const positive = result.kind === 'reply' && result.rcode === 0 && result.answer.length > 0 && !result.chase;
+      if (!positive) {
+        this.drop(qtype, key);
+        return;
+      }
+      // Encoded straight into the slab: no Buffer per answer.
+      const sections = replySections(result);
+      const length = encodeAnswer(name, result.zone, sections);
+      const handle = this.slab.reserve(length);
+      reserved = length;
+      writeEncoded(this.slab.page(handle), this.slab.offset(handle), sections);
+      this.drop(qtype, key);
+      let answers = this.byType.get(qtype);
+      if (!answers) this.byType.set(qtype, (answers = new Map()));
+      answers.set(key, handle);
+    } catch (error) {
+      // Not the answer from before the change: with none kept, a query for it
+      // is answered from the registry as it is now (SERVFAIL if that fails too).
+      if (reserved > 0) this.slab.release(reserved);
+      this.drop(qtype, key);
+      if (this.failures++ === 0) this.firstFailure = `${name} ${qtypeName(qtype)}: ${(error as Error)?.message ?? String(error)}`;
     }
-    // Encoded straight into the slab: no Buffer per answer.
-    const sections = replySections(result);
-    const handle = this.slab.reserve(encodeAnswer(name, result.zone, sections));
-    writeEncoded(this.slab.page(handle), this.slab.offset(handle), sections);
-    if (!answers) this.byType.set(qtype, (answers = new Map()));
-    answers.set(key, handle);
+  }
+
+  /** Forgets the prepared answer of (type, name), if there is one. */
+  private drop(qtype: number, key: string): void {
+    const answers = this.byType.get(qtype);
+    const handle = answers?.get(key);
+    if (handle === undefined) return;
+    this.slab.release(preparedLength(this.slab.page(handle), this.slab.offset(handle)));
+    answers!.delete(key);
+  }
+
+  /** One log line for every answer a change could not prepare. */
+  private reportFailures(): void {
+    if (this.failures === 0) return;
+    this.log(`dns: could not prepare ${this.failures} answer${this.failures === 1 ? '' : 's'} (first: ${this.firstFailure}); they are answered when asked`);
+    this.failures = 0;
+    this.firstFailure = '';
   }
 
   /** Copies the answers still in use to a new slab, leaving the released ones behind. */
@@ -154,7 +202,13 @@ export class PreparedAnswers {
   private prepareNames(names: Iterable<string>): void {
     for (const name of names) {
       const key = nameKey(name);
-      const possible = this.possibleTypes(name);
+      let possible: readonly number[];
+      try {
+        possible = this.possibleTypes(name);
+      } catch {
+        // Every type then: each one's preparation fails or succeeds (and is reported) on its own.
+        possible = FORWARD_TYPES;
+      }
       for (const qtype of FORWARD_TYPES) {
         // A type that cannot answer here is only looked at when an answer of it is kept (to drop it).
         if (possible.includes(qtype) || this.byType.get(qtype)?.has(key)) this.prepare(name, qtype, key);

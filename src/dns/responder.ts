@@ -13,7 +13,9 @@ import { PreparedAnswers, encodeReply } from './prepared.js';
 import {
   type ParsedQuery,
   type ReplyParts,
+  UDP_MAX_SIZE_DEFAULT,
   buildQuery,
+  capUdpSize,
   parseQuery,
   questionName,
   readUpstreamAnswers,
@@ -37,6 +39,8 @@ export type QueryObserver = (transport: Transport, qtype: number, rcode: number,
 export interface ResponderOptions {
   upstream?: Upstream;
   observe?: QueryObserver;
+  /** The largest UDP reply (CoreDNS bufsize): larger advertised EDNS sizes are lowered to it. Default 1232. */
+  udpMaxSize?: number;
 }
 
 /** One query in this many is timed for the answer-time histogram. */
@@ -44,12 +48,15 @@ export const TIMING_SAMPLE = 16;
 
 export class Responder {
   private sinceTimed = TIMING_SAMPLE - 1;
+  private readonly udpMaxSize: number;
 
   constructor(
     private readonly source: RecordSource,
     private readonly prepared: PreparedAnswers,
     private readonly options: ResponderOptions = {},
-  ) {}
+  ) {
+    this.udpMaxSize = options.udpMaxSize ?? UDP_MAX_SIZE_DEFAULT;
+  }
 
   /**
    * The reply to a message, undefined when it gets none (responses, runts).
@@ -75,7 +82,9 @@ export class Responder {
       const parsed = parseQuery(msg);
       if (!parsed.ok) return parsed.action === 'drop' ? undefined : renderHeaderError(msg, parsed.rcode);
       query = parsed.query;
-      const result = this.answerQuery(msg, query, transport);
+      // Before anything reads the size: the reply's OPT advertises the capped size too (bufsize rewrites the request).
+      const lowered = capUdpSize(query, this.udpMaxSize);
+      const result = this.answerQuery(msg, query, transport, lowered);
       if (result instanceof Promise) return result.catch(() => renderEmpty(msg, query!, RCODE.SERVFAIL));
       return result;
     } catch {
@@ -83,7 +92,7 @@ export class Responder {
     }
   }
 
-  private answerQuery(msg: Buffer, query: ParsedQuery, transport: Transport): Buffer | ReplyParts | Promise<Buffer> {
+  private answerQuery(msg: Buffer, query: ParsedQuery, transport: Transport, lowered: boolean): Buffer | ReplyParts | Promise<Buffer> {
     const limit = sizeLimit(query, transport);
     if (query.edns && query.edns.version > 0) return renderEmpty(msg, query, RCODE.BADVERS);
     if (query.qclass !== CLASS_IN) return renderEmpty(msg, query, RCODE.REFUSED);
@@ -96,7 +105,7 @@ export class Responder {
     if (result.kind === 'refused') return renderEmpty(msg, query, RCODE.REFUSED);
     if (result.kind === 'outOfZone' || (result.fallthrough && upstream)) {
       if (!upstream) return renderEmpty(msg, query, RCODE.REFUSED);
-      return this.relay(msg, transport, upstream);
+      return this.relay(msg, query, transport, upstream, lowered, limit);
     }
     if (result.chase && upstream) return this.chase(msg, query, name, result, limit, upstream);
     const prepared = encodeReply(name, result)!;
@@ -104,8 +113,21 @@ export class Responder {
     return renderAnswer(msg, query, prepared, limit);
   }
 
-  private relay(msg: Buffer, transport: Transport, upstream: Upstream): Promise<Buffer> {
-    return transport === 'tcp' ? exchangeTcp(upstream, msg) : exchangeUdp(upstream, msg);
+  /**
+   * The upstream's reply, as it came. The query goes with the capped size, as
+   * CoreDNS forwards the request bufsize rewrote; a UDP reply larger than the
+   * cap all the same goes back as TC alone, so relaying never amplifies more
+   * than answering does.
+   */
+  private async relay(msg: Buffer, query: ParsedQuery, transport: Transport, upstream: Upstream, lowered: boolean, limit: number): Promise<Buffer> {
+    let ask = msg;
+    if (lowered) {
+      ask = Buffer.from(msg);
+      ask.writeUInt16BE(query.edns!.udpSize, query.edns!.sizeAt);
+    }
+    if (transport === 'tcp') return exchangeTcp(upstream, ask);
+    const reply = await exchangeUdp(upstream, ask);
+    return reply.length > limit ? renderEmpty(msg, query, reply.length >= 4 ? reply[3]! & 0xf : RCODE.NOERROR, true) : reply;
   }
 
   /** An ExternalName outside the zone: the CNAMEs, then whatever the upstream answers (CoreDNS keeps NOERROR). */

@@ -3,7 +3,13 @@
 // no half-empty pool slabs. An answer is named by its handle, page × PAGE_SIZE
 // + offset: a small integer a Map holds without allocating anything.
 
-/** Larger than any answer (at most 64 KiB of records plus their offset table). */
+/**
+ * Larger than any prepared answer: its records end within a DNS message
+ * (65,535 bytes: wire.ts cuts the rest), and its table adds 2 bytes per
+ * record and per SRV target, records being 14 bytes or more: under 20 KiB. A
+ * larger request would still get a page of its own (below): reserving never
+ * fails for an answer's size.
+ */
 const PAGE_BITS = 18;
 const PAGE_SIZE = 1 << PAGE_BITS;
 const OFFSET_MASK = PAGE_SIZE - 1;
@@ -23,13 +29,13 @@ export class AnswerSlab {
 
   /** Sets aside `length` bytes for the caller to write at page(handle), offset(handle); returns the handle. */
   reserve(length: number): number {
-    if (length > PAGE_SIZE) throw new RangeError(`an answer of ${length} bytes does not fit a page`);
     if (this.used + length > PAGE_SIZE) {
-      this.pages.push(Buffer.allocUnsafeSlow(PAGE_SIZE));
+      // An oversized one (none is made today) fills a page of its own size: its handle's offset is 0, and the next answer starts a new page.
+      this.pages.push(Buffer.allocUnsafeSlow(Math.max(PAGE_SIZE, length)));
       this.used = 0;
     }
     const handle = (this.pages.length - 1) * PAGE_SIZE + this.used;
-    this.used += length;
+    this.used = length > PAGE_SIZE ? PAGE_SIZE : this.used + length;
     this.liveBytes += length;
     return handle;
   }

@@ -12,7 +12,11 @@
 // - SRV targets are never compressed (RFC 2782); where one spells the zone, the
 //   offset is kept so the query's spelling can be written over it;
 // - truncation keeps a prefix of answer, then authority, then additional, and
-//   sets TC when anything was dropped (miekg/dns msg_truncate.go).
+//   sets TC when anything was dropped (miekg/dns msg_truncate.go);
+// - an answer larger than a DNS message (65,535 bytes) is prepared already cut
+//   to the records that fit one, and every reply of it has TC set, over TCP
+//   too: CoreDNS truncates a TCP reply to 64 KiB the same way (request.Scrub
+//   → Msg.Truncate(dns.MaxMsgSize)).
 
 import { ipv6ToBytes } from '../model/ip.js';
 import type { RR } from '../records/rr.js';
@@ -26,11 +30,28 @@ const FLAG_RD = 0x0100;
 const FLAG_CD = 0x0010;
 const OPT_DO = 0x8000;
 
+/** The largest DNS message: TCP frames it with a 16-bit length (RFC 1035 §4.2.2). */
+export const MAX_MESSAGE = 65535;
+
+/**
+ * UDP replies are no larger than this by default, whatever buffer size a
+ * query's EDNS advertises: DNS Flag Day 2020's 1232 bytes, CoreDNS's bufsize
+ * plugin default. Larger advertised sizes only turned a 60-byte query into
+ * kilobytes of reply (amplification) and fragmented datagrams.
+ */
+export const UDP_MAX_SIZE_DEFAULT = 1232;
+/** The range a UDP cap may be set in, as CoreDNS's bufsize allows. */
+export const UDP_MAX_SIZE_MIN = 512;
+export const UDP_MAX_SIZE_MAX = 4096;
+
 /** EDNS options CoreDNS copies from the query into its reply (request.supportedOptions). */
 const ECHOED_OPTIONS = new Set([3, 9, 10, 11, 12]);
 
 export interface Edns {
+  /** The UDP payload size the query advertised, or the server's cap where that is lower (see capUdpSize). */
   udpSize: number;
+  /** Where the OPT record's size (its class field) is in the query. */
+  sizeAt: number;
   version: number;
   dnssecOk: boolean;
   /** The supported options, encoded, to echo. */
@@ -91,6 +112,8 @@ function parseOpt(msg: Buffer, rdataStart: number, rdlength: number, udpClass: n
   }
   return {
     udpSize: udpClass,
+    // The record's class sits 8 bytes before its data (class, TTL, data length).
+    sizeAt: rdataStart - 8,
     version: (ttl >>> 16) & 0xff,
     dnssecOk: (ttl & OPT_DO) !== 0,
     options: Buffer.concat(options),
@@ -248,8 +271,8 @@ function wireLength(name: string): number {
  * the question. One Buffer rather than an object of arrays, because a large
  * cluster keeps a few of these per pod.
  *
- *   0 rcode u8 · 1 flags u8 (1 authoritative, 2 truncated upstream)
- *   2 answer/authority/additional counts u16×3 · 8 question end u16
+ *   0 rcode u8 · 1 flags u8 (1 authoritative, 2 truncated: upstream, or cut to a DNS message)
+ *   2 answer/authority/additional counts (of the records kept) u16×3 · 8 question end u16
  *   10 offset of the zone in the question u16 · 12 records u16 · 14 zone sites u16
  *   16 end offset of each record u16×records, then zone sites u16×sites, then the records
  *
@@ -267,7 +290,8 @@ const P_RECORDS = 12;
 const P_SITES = 14;
 const P_TABLE = 16;
 const AUTHORITATIVE = 1;
-const UPSTREAM_TRUNCATED = 2;
+/** Every reply of it has TC: the upstream's reply was truncated, or the answer was cut to fit a DNS message. */
+const TRUNCATED = 2;
 
 /** How many bytes a prepared answer takes, table included. */
 export function preparedLength(prepared: Buffer, at = 0): number {
@@ -324,6 +348,8 @@ class RecordWriter {
   private targetMap: Map<string, number> | undefined;
   readonly zoneSites: number[] = [];
   readonly recordEnds: number[] = [];
+  /** True when records were left out because the answer would not fit a DNS message. */
+  cut = false;
 
   questionEnd = 0;
   zoneInQuestion = 0;
@@ -338,6 +364,7 @@ class RecordWriter {
     this.remember(zone, 0, zoneInQuestion);
     this.zoneSites.length = 0;
     this.recordEnds.length = 0;
+    this.cut = false;
   }
 
   /** The offset of `name` from `start` on, if it was written before; -1 otherwise. */
@@ -374,6 +401,13 @@ class RecordWriter {
         if (!this.targetMap.has(suffix)) this.targetMap.set(suffix, this.targetOffsets[j]!);
       }
     }
+  }
+
+  /** Takes back the record written from `start` on (zone sites beyond `sites` were its own). */
+  undo(start: number, sites: number): void {
+    this.at = start;
+    this.recordEnds.pop();
+    this.zoneSites.length = sites;
   }
 
   /** The bytes written so far (valid until the next answer). */
@@ -497,20 +531,39 @@ const writer = new RecordWriter();
 export function encodeAnswer(qname: string, zone: string, sections: AnswerSections): number {
   const questionEnd = HEADER + wireLength(qname) + 4;
   writer.start(questionEnd, zone, questionEnd - 4 - (zone === '.' ? 1 : zone.length + 1));
-  for (const rr of sections.answer) writer.record(rr, rr.name === qname);
-  for (const rr of sections.authority) writer.record(rr, false);
-  for (const rr of sections.additional) writer.record(rr, false);
+  // Records are kept while they end within a DNS message; the first that does
+  // not is taken back and nothing after it is written (miekg/dns truncateLoop).
+  // Offsets in the table are then all u16, and the whole answer fits a page.
+  if (encodeSection(sections.answer, qname) && encodeSection(sections.authority, undefined)) encodeSection(sections.additional, undefined);
   return P_TABLE + 2 * (writer.recordEnds.length + writer.zoneSites.length) + writer.at - questionEnd;
+}
+
+/** Writes one section's records; false once one did not fit (the writer is then cut). */
+function encodeSection(records: readonly RR[], qname: string | undefined): boolean {
+  for (const rr of records) {
+    const start = writer.at;
+    const sites = writer.zoneSites.length;
+    writer.record(rr, rr.name === qname);
+    if (writer.at > MAX_MESSAGE) {
+      writer.undo(start, sites);
+      writer.cut = true;
+      return false;
+    }
+  }
+  return true;
 }
 
 /** Writes the answer encodeAnswer just made of `sections` into `target` at `at`. */
 export function writeEncoded(target: Buffer, at: number, sections: AnswerSections): void {
   const { recordEnds, zoneSites, questionEnd } = writer;
+  const kept = recordEnds.length;
+  const an = Math.min(sections.answer.length, kept);
+  const ns = Math.min(sections.authority.length, kept - an);
   target[at + P_RCODE] = sections.rcode;
-  target[at + P_FLAGS] = (sections.authoritative ? AUTHORITATIVE : 0) | (sections.truncated ? UPSTREAM_TRUNCATED : 0);
-  target.writeUInt16BE(sections.answer.length, at + P_COUNTS);
-  target.writeUInt16BE(sections.authority.length, at + P_COUNTS + 2);
-  target.writeUInt16BE(sections.additional.length, at + P_COUNTS + 4);
+  target[at + P_FLAGS] = (sections.authoritative ? AUTHORITATIVE : 0) | (sections.truncated || writer.cut ? TRUNCATED : 0);
+  target.writeUInt16BE(an, at + P_COUNTS);
+  target.writeUInt16BE(ns, at + P_COUNTS + 2);
+  target.writeUInt16BE(kept - an - ns, at + P_COUNTS + 4);
   target.writeUInt16BE(questionEnd, at + P_QUESTION_END);
   target.writeUInt16BE(writer.zoneInQuestion, at + P_ZONE_AT);
   target.writeUInt16BE(recordEnds.length, at + P_RECORDS);
@@ -562,10 +615,26 @@ function responseFlags(query: ParsedQuery, rcode: number, authoritative: boolean
   );
 }
 
-/** The largest response a client takes over this transport (RFC 1035 §4.2.1, RFC 6891 §6.2.5). */
+/**
+ * The largest response a client takes over this transport (RFC 1035 §4.2.1,
+ * RFC 6891 §6.2.5): over UDP the advertised size (after capUdpSize), at
+ * least 512; over TCP a whole DNS message.
+ */
 export function sizeLimit(query: ParsedQuery, transport: 'udp' | 'tcp'): number {
-  if (transport === 'tcp') return 65535;
+  if (transport === 'tcp') return MAX_MESSAGE;
   return Math.max(512, query.edns?.udpSize ?? 512);
+}
+
+/**
+ * Lowers an advertised EDNS buffer size above `max` to `max`, as CoreDNS's
+ * bufsize plugin rewrites the request: UDP replies are then cut to it, and
+ * the OPT record of the reply advertises it (request.SizeAndDo echoes the
+ * request's size). Returns true when it lowered the size.
+ */
+export function capUdpSize(query: ParsedQuery, max: number): boolean {
+  if (!query.edns || query.edns.udpSize <= max) return false;
+  query.edns.udpSize = max;
+  return true;
 }
 
 /**
@@ -625,7 +694,7 @@ function render(msg: Buffer, query: ParsedQuery, prepared: Buffer, limit: number
   const keptNs = Math.min(ns, keep - keptAn);
   const keptAr = keep - keptAn - keptNs;
   const flags = prepared[at + P_FLAGS]!;
-  const truncated = (flags & UPSTREAM_TRUNCATED) !== 0 || keep < records;
+  const truncated = (flags & TRUNCATED) !== 0 || keep < records;
   out.writeUInt16BE(responseFlags(query, prepared[at + P_RCODE]!, (flags & AUTHORITATIVE) !== 0, truncated), 2);
   out.writeUInt16BE(1, 4);
   out.writeUInt16BE(keptAn, 6);
@@ -645,13 +714,16 @@ function render(msg: Buffer, query: ParsedQuery, prepared: Buffer, limit: number
   return out;
 }
 
-/** A reply with no records: REFUSED, SERVFAIL, BADVERS. Question and OPT echoed, AA off (CoreDNS's errorFunc). */
-export function renderEmpty(msg: Buffer, query: ParsedQuery, rcode: number): Buffer {
+/**
+ * A reply with no records: REFUSED, SERVFAIL, BADVERS. Question and OPT echoed, AA off (CoreDNS's errorFunc).
+ * `truncated` sets TC (a relayed reply too large for UDP: the client asks again over TCP).
+ */
+export function renderEmpty(msg: Buffer, query: ParsedQuery, rcode: number, truncated = false): Buffer {
   const badvers = rcode === RCODE.BADVERS;
   const opt = query.edns ? (badvers ? optRecord({ ...query.edns, options: Buffer.alloc(0) }, 1, 0) : optRecord(query.edns)) : undefined;
   const out = Buffer.alloc(query.questionEnd + (opt?.length ?? 0));
   msg.copy(out, 0, 0, query.questionEnd);
-  out.writeUInt16BE(responseFlags(query, badvers ? 0 : rcode, false, false), 2);
+  out.writeUInt16BE(responseFlags(query, badvers ? 0 : rcode, false, truncated), 2);
   out.writeUInt16BE(1, 4);
   out.writeUInt16BE(0, 6);
   out.writeUInt16BE(0, 8);

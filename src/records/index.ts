@@ -152,7 +152,17 @@ export class RecordIndex implements RecordSource {
       if (view) pending.names.add(serviceDomain(view, this.config.zone));
     }
     const change: IndexChange = { names: [...pending.names], addresses: [...pending.addresses] };
-    for (const listener of this.listeners) listener(change);
+    // Every listener hears of the change even if one before it throws; the
+    // first error then goes on to the store, which reports it.
+    let failure: { error: unknown } | undefined;
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure) throw failure.error;
   }
 
   /** Records one event; returns true when it changes answers by itself (namespaces, pod IPs). */

@@ -9,7 +9,8 @@ import { ask, buildQueryPacket, decodeReply, tcpExchange, udpExchange } from '..
 
 let cluster: StartedCluster;
 beforeAll(async () => {
-  cluster = await startCluster({ manifests: [KUBIA_EXAMPLE] });
+  // UDP replies up to 4096 bytes (default 1232), so a 40-member SRV set comes whole over UDP to compare with TCP.
+  cluster = await startCluster({ manifests: [KUBIA_EXAMPLE], udpMaxSize: 4096 });
 });
 afterAll(() => cluster.close());
 
