@@ -10,7 +10,8 @@ import { mediaType, parseBody, patchTypeOf } from './body.js';
 import { apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import type { Metrics } from './metrics.js';
 import { ObjectApi, type ObjectTarget, type PodDeleter } from './objects.js';
-import { openApiV3Document, openApiV3Index } from './openapi.js';
+import { registerFieldValidation } from './fieldvalidation.js';
+import { registerOpenApiRoutes } from './openapi.js';
 import { HostPolicy, countParam, crossSiteReason, resourceVersionParam, tokenMatches } from './guards.js';
 import { findResource } from './resources.js';
 import { ApiError, type StatusBody, toStatus } from './status.js';
@@ -197,12 +198,8 @@ export function buildApiApp(options: ApiOptions): ApiApp {
   app.get('/headless-dns/v1/info', async () => ({ version: options.packageVersion, ...(options.info?.() ?? {}) }));
   app.get('/api', async () => apiVersions(options.serverAddress()));
   app.get('/apis', async () => apiGroupList());
-  app.get('/openapi/v3', async () => openApiV3Index());
-  app.get('/openapi/v3/*', async (request) => {
-    const document = openApiV3Document((request.params as { '*': string })['*']);
-    if (!document) throw ApiError.of('NotFound', 'the server could not find the requested resource');
-    return document;
-  });
+  registerOpenApiRoutes(app);
+  registerFieldValidation(app);
 
   const handle = async (request: FastifyRequest, reply: FastifyReply, group: string, path: string): Promise<unknown> => {
     const [version = '', ...rest] = path.split('/').filter(Boolean);
