@@ -2,6 +2,7 @@
 
 export { type Address, type ClusterEvent, type StartedCluster, formatHostPort, kubeconfigFor, startCluster } from './cluster.js';
 export type { ClusterRoute, LookupAddress } from './node-dns/patch.js';
+export { type Examples, examples } from './examples.js';
 export { type ClusterOptions, DEFAULTS } from './options.js';
 export { ERROR_CODES, type ErrorCode, type FieldCause, HeadlessDnsError, isHeadlessDnsError } from './errors.js';
 export type {

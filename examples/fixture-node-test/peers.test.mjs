@@ -2,14 +2,14 @@
 // Plain JavaScript on Node 20 has no `await using`: close the cluster yourself.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startCluster } from 'headless-dns';
+import { examples, startCluster } from 'headless-dns';
 import { findPeers } from './peers.mjs';
 
 const KUBIA = 'kubia.default.svc.cluster.local';
 let cluster;
 
 before(async () => {
-  cluster = await startCluster({ manifests: ['examples/kubia'] });
+  cluster = await startCluster({ manifests: [examples.kubia] });
 });
 after(() => cluster.close());
 

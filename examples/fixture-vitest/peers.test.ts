@@ -1,6 +1,6 @@
 // The app's peer discovery against a real cluster DNS, one cluster per file.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startCluster } from 'headless-dns';
+import { examples, startCluster } from 'headless-dns';
 import { useCluster } from 'headless-dns/testing';
 import { findPeers } from './peers.js';
 
@@ -8,7 +8,7 @@ const KUBIA = 'kubia.default.svc.cluster.local';
 
 describe('with await using (TypeScript, vitest)', () => {
   it('sees the members a StatefulSet has, as they change', async () => {
-    await using cluster = await startCluster({ manifests: ['examples/kubia'] });
+    await using cluster = await startCluster({ manifests: [examples.kubia] });
     expect(await findPeers(KUBIA, cluster.resolver())).toEqual([
       { name: `kubia-0.${KUBIA}`, port: 80 },
       { name: `kubia-1.${KUBIA}`, port: 80 },
@@ -21,7 +21,7 @@ describe('with await using (TypeScript, vitest)', () => {
 });
 
 describe('with useCluster (one server per file, reset before each test)', () => {
-  const cluster = useCluster({ beforeAll, afterAll, beforeEach }, { manifests: ['examples/kubia'] });
+  const cluster = useCluster({ beforeAll, afterAll, beforeEach }, { manifests: [examples.kubia] });
 
   it('starts from the manifests', async () => {
     cluster().scale('kubia', 1);

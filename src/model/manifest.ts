@@ -5,7 +5,7 @@
 // can apply all-or-nothing.
 
 import { type Dirent, readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { extname, isAbsolute, join, resolve } from 'node:path';
 import { YAMLException, loadAll } from 'js-yaml';
 import { HeadlessDnsError, type FieldCause } from '../errors.js';
 import { KINDS, type KubeObject } from './types.js';
@@ -79,7 +79,10 @@ export function manifestFiles(path: string, recursive = false): string[] {
   try {
     stats = statSync(path);
   } catch {
-    throw new HeadlessDnsError('MANIFEST_NOT_FOUND', `${path}: no such file or directory`);
+    // A relative path is read from the working directory (as kubectl reads it),
+    // which in a test runner or an installed package is easy to get wrong: say where it looked.
+    const tried = isAbsolute(path) ? '' : ` (tried ${resolve(path)}: relative paths are read from the working directory ${process.cwd()})`;
+    throw new HeadlessDnsError('MANIFEST_NOT_FOUND', `${path}: no such file or directory${tried}`);
   }
   if (!stats.isDirectory()) return [path];
   const files: string[] = [];

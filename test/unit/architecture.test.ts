@@ -23,7 +23,8 @@ const ALLOWED: Record<string, string[]> = {
   cli: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'cluster'],
   register: ['records', 'node-dns'],
   testing: ['errors', 'model', 'options', 'cluster'],
-  index: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'cluster', 'node-dns'],
+  examples: [],
+  index: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'cluster', 'node-dns', 'examples'],
 };
 
 function files(dir: string): string[] {
