@@ -167,6 +167,10 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
     pods: controllers.terminator,
     metrics,
     packageVersion: packageVersion(),
+    settled: async () => {
+      await store.settled();
+      await prepared.idle();
+    },
     serverAddress: () => formatHostPort(apiAddress),
     // Host headers naming the bound address pass the API's DNS-rebinding check (loopback always does).
     allowedHosts: [options.host],

@@ -35,7 +35,7 @@ function revisionOf(set: StatefulSet): string {
   return revision;
 }
 
-const MAX_CREATES_PER_ROUND = 200;
+const MAX_CREATES_PER_ROUND = 100;
 
 /** Members outside [start, end), highest ordinal first, without visiting the ones inside. */
 function* condemned(members: SetMembers, start: number, end: number): IterableIterator<Pod> {

@@ -59,6 +59,24 @@ export function encodeReply(name: string, result: Answer, truncated = false): Pr
   return prepareAnswer(name, result.zone, replySections(result, truncated));
 }
 
+/** qtype → name key → the new answer's handle, or null for none. */
+type Staged = Map<number, Map<string, number | null>>;
+
+interface PreparationJob {
+  names: string[];
+  addresses: string[];
+  next: number;
+  nextAddress: number;
+  staged: Staged;
+  waiters: (() => void)[];
+  timer?: NodeJS.Immediate;
+}
+
+/** Changes naming more names and addresses than this may be prepared in slices. */
+const SLICED_ABOVE = 1_000;
+/** How long one slice of a sliced preparation runs before DNS gets a turn. */
+const SLICE_MS = 6;
+
 /** At most this many answers made on demand are kept until the next change. */
 const ON_DEMAND_LIMIT = 50_000;
 
@@ -79,6 +97,8 @@ export class PreparedAnswers {
    */
   private onDemand = new Map<number, Map<string, PreparedAnswer>>();
   private onDemandCount = 0;
+  /** A large change being prepared in slices. */
+  private job: PreparationJob | undefined;
   private readonly unsubscribe: () => void;
   private readonly log: (message: string) => void;
   /** Answers that could not be prepared since the last report, and the first of them. */
@@ -93,18 +113,87 @@ export class PreparedAnswers {
     }
     this.prepareFixedNames();
     this.reportFailures();
-    this.unsubscribe = feed.onChange((change) => {
-      this.forgetOnDemand();
-      this.prepareNames(change.names);
-      this.prepareAddresses(change.addresses);
-      this.prepareApex();
-      if (this.slab.wasteful) this.compact();
-      this.reportFailures();
-    });
+    this.unsubscribe = feed.onChange((change) => this.onChange(change));
   }
 
   close(): void {
     this.unsubscribe();
+    if (this.job?.timer) clearImmediate(this.job.timer);
+    this.finish();
+  }
+
+  /** Resolves once no change is being prepared in slices (at once when none is). */
+  idle(): Promise<void> {
+    if (!this.job) return Promise.resolve();
+    return new Promise((resolve) => this.job!.waiters.push(resolve));
+  }
+
+  private onChange(change: IndexChange): void {
+    const work = change.names.length + change.addresses.length;
+    if (this.job || (change.deferrable && work > SLICED_ABOVE)) {
+      // A large change from a write that does not wait: prepared in slices,
+      // the answers from before kept until all are ready, then swapped in at
+      // once, so DNS answers the previous state until the new one is whole.
+      const job: PreparationJob = (this.job ??= { names: [], addresses: [], next: 0, nextAddress: 0, staged: new Map(), waiters: [] } as PreparationJob);
+      for (const name of change.names) job.names.push(name);
+      for (const address of change.addresses) job.addresses.push(address);
+      // Anything else waits for the job: a change that must show at once finishes it now.
+      if (!change.deferrable) this.runJob(Number.POSITIVE_INFINITY);
+      else job.timer ??= setImmediate(() => this.runJob(performance.now() + SLICE_MS));
+      return;
+    }
+    this.forgetOnDemand();
+    this.prepareNames(change.names);
+    this.prepareAddresses(change.addresses);
+    this.afterChange();
+  }
+
+  private afterChange(): void {
+    this.prepareApex();
+    if (this.slab.wasteful) this.compact();
+    this.reportFailures();
+  }
+
+  /** Prepares the job's names until the deadline, then yields; installs them all once done. */
+  private runJob(deadline: number): void {
+    const job = this.job;
+    if (!job) return;
+    job.timer = undefined;
+    let steps = 0;
+    while (job.next < job.names.length) {
+      this.prepareName(job.names[job.next++]!, job.staged);
+      if (performance.now() > deadline) break;
+    }
+    if (this.source.config.reverse) {
+      while (job.next >= job.names.length && job.nextAddress < job.addresses.length) {
+        const address = job.addresses[job.nextAddress++]!;
+        this.prepare(reverseName(address), QTYPE.PTR, undefined, job.staged);
+        if ((++steps & 15) === 0 && performance.now() > deadline) break;
+      }
+    }
+    if (job.next < job.names.length || (this.source.config.reverse && job.nextAddress < job.addresses.length)) {
+      job.timer = setImmediate(() => this.runJob(performance.now() + SLICE_MS));
+      return;
+    }
+    // Swap: every staged answer replaces the one from before, in one go.
+    this.forgetOnDemand();
+    for (const [qtype, staged] of job.staged) {
+      for (const [key, handle] of staged) {
+        this.drop(qtype, key);
+        if (handle === null) continue;
+        let answers = this.byType.get(qtype);
+        if (!answers) this.byType.set(qtype, (answers = new Map()));
+        answers.set(key, handle);
+      }
+    }
+    this.finish();
+    this.afterChange();
+  }
+
+  private finish(): void {
+    const job = this.job;
+    this.job = undefined;
+    for (const resolve of job?.waiters ?? []) resolve();
   }
 
   /** The reply from a prepared or remembered answer, or undefined when there is none for this question. */
@@ -141,32 +230,45 @@ export class PreparedAnswers {
     return n;
   }
 
-  private prepare(name: string, qtype: number, key = nameKey(name)): void {
+  /**
+   * Prepares one (name, type): installed at once, or, with `staged`, kept
+   * there (null: no answer) until a sliced job swaps them all in.
+   */
+  private prepare(name: string, qtype: number, key = nameKey(name), staged?: Staged): void {
     let reserved = 0;
+    let handle: number | null = null;
     try {
       const result = answer({ name, type: qtype }, this.source);
       const positive = result.kind === 'reply' && result.rcode === 0 && result.answer.length > 0 && !result.chase;
-      if (!positive) {
-        this.drop(qtype, key);
-        return;
+      if (positive) {
+        // Encoded straight into the slab: no Buffer per answer.
+        const sections = replySections(result);
+        const length = encodeAnswer(name, result.zone, sections);
+        handle = this.slab.reserve(length);
+        reserved = length;
+        writeEncoded(this.slab.page(handle), this.slab.offset(handle), sections);
       }
-      // Encoded straight into the slab: no Buffer per answer.
-      const sections = replySections(result);
-      const length = encodeAnswer(name, result.zone, sections);
-      const handle = this.slab.reserve(length);
-      reserved = length;
-      writeEncoded(this.slab.page(handle), this.slab.offset(handle), sections);
-      this.drop(qtype, key);
-      let answers = this.byType.get(qtype);
-      if (!answers) this.byType.set(qtype, (answers = new Map()));
-      answers.set(key, handle);
     } catch (error) {
       // Not the answer from before the change: with none kept, a query for it
       // is answered from the registry as it is now (SERVFAIL if that fails too).
       if (reserved > 0) this.slab.release(reserved);
-      this.drop(qtype, key);
+      handle = null;
       if (this.failures++ === 0) this.firstFailure = `${name} ${qtypeName(qtype)}: ${(error as Error)?.message ?? String(error)}`;
     }
+    if (staged) {
+      let byKey = staged.get(qtype);
+      if (!byKey) staged.set(qtype, (byKey = new Map()));
+      const before = byKey.get(key);
+      // Prepared twice in one job (a later change named it again): the later one wins.
+      if (before !== undefined && before !== null) this.slab.release(preparedLength(this.slab.page(before), this.slab.offset(before)));
+      byKey.set(key, handle);
+      return;
+    }
+    this.drop(qtype, key);
+    if (handle === null) return;
+    let answers = this.byType.get(qtype);
+    if (!answers) this.byType.set(qtype, (answers = new Map()));
+    answers.set(key, handle);
   }
 
   /** Forgets the prepared answer of (type, name), if there is one. */
@@ -200,19 +302,21 @@ export class PreparedAnswers {
   }
 
   private prepareNames(names: Iterable<string>): void {
-    for (const name of names) {
-      const key = nameKey(name);
-      let possible: readonly number[];
-      try {
-        possible = this.possibleTypes(name);
-      } catch {
-        // Every type then: each one's preparation fails or succeeds (and is reported) on its own.
-        possible = FORWARD_TYPES;
-      }
-      for (const qtype of FORWARD_TYPES) {
-        // A type that cannot answer here is only looked at when an answer of it is kept (to drop it).
-        if (possible.includes(qtype) || this.byType.get(qtype)?.has(key)) this.prepare(name, qtype, key);
-      }
+    for (const name of names) this.prepareName(name);
+  }
+
+  private prepareName(name: string, staged?: Staged): void {
+    const key = nameKey(name);
+    let possible: readonly number[];
+    try {
+      possible = this.possibleTypes(name);
+    } catch {
+      // Every type then: each one's preparation fails or succeeds (and is reported) on its own.
+      possible = FORWARD_TYPES;
+    }
+    for (const qtype of FORWARD_TYPES) {
+      // A type that cannot answer here is only looked at when an answer of it is kept (to drop it).
+      if (possible.includes(qtype) || this.byType.get(qtype)?.has(key)) this.prepare(name, qtype, key, staged);
     }
   }
 

@@ -111,6 +111,8 @@ export function isExternalHost(host: string): boolean {
 /** A view's endpoints by lower-cased label, built once per view (views are rebuilt, never changed). */
 const endpointsByLabel = new WeakMap<ServiceView, Map<string, EndpointView[]>>();
 const NO_ENDPOINTS: readonly EndpointView[] = [];
+/** A large view's entries for its own names, by port filter (readers never change them). */
+const sharedEntries = new WeakMap<ServiceView, Map<string, readonly Entry[]>>();
 
 /**
  * The endpoints a `<label>.<svc>...` name can match. Preparing every member's
@@ -146,6 +148,14 @@ export function findServiceEntries(view: ServiceView, request: RecordRequest, zo
     return [{ host: view.externalName, port: -1, target: domain }];
   }
   if (view.headless || request.endpoint) {
+    // A large headless Service's own names (A, SRV, _port._proto SRV) all ask
+    // for the same entries: built once per view and port filter.
+    const shared = !request.endpoint && view.endpoints.length > 64;
+    const cacheKey = shared ? `${request.port.toLowerCase()} ${request.protocol.toLowerCase()} ${zone}` : '';
+    if (shared) {
+      const cached = sharedEntries.get(view)?.get(cacheKey);
+      if (cached) return cached.length > 0 ? (cached as Entry[]) : undefined;
+    }
     const entries: Entry[] = [];
     const candidates = request.endpoint ? endpointsLabelled(view, request.endpoint) : view.endpoints;
     for (const endpoint of candidates) {
@@ -154,6 +164,11 @@ export function findServiceEntries(view: ServiceView, request: RecordRequest, zo
         if (!matchLabel(request.port, port.name) || !matchLabel(request.protocol, port.protocol)) continue;
         entries.push({ host: endpoint.address, port: port.port, target: `${endpoint.label}.${domain}` });
       }
+    }
+    if (shared) {
+      let byFilter = sharedEntries.get(view);
+      if (!byFilter) sharedEntries.set(view, (byFilter = new Map()));
+      byFilter.set(cacheKey, Object.freeze(entries));
     }
     return entries.length > 0 ? entries : undefined;
   }
@@ -201,11 +216,20 @@ export function serviceNames(view: ServiceView, zone: string): string[] {
   return [...names];
 }
 
+/**
+ * No DNS message holds more records than this in one section (65,535 bytes,
+ * 16 bytes for the smallest record, an A with a compressed owner), so records
+ * past it are cut from every reply anyway; not building them keeps preparing a
+ * 10,000-member Service's answers from taking a whole slice.
+ */
+export const MAX_RECORDS_PER_SECTION = 4096;
+
 /** A/AAAA records from address entries (plugin.A without the CNAME branch): one per distinct address. */
 export function addressRecords(entries: readonly Entry[], owner: string, family: 4 | 6, ttl: number): RR[] {
   const seen = new Set<string>();
   const records: RR[] = [];
   for (const entry of entries) {
+    if (records.length >= MAX_RECORDS_PER_SECTION) break;
     if (ipFamily(entry.host) !== family || seen.has(entry.host)) continue;
     seen.add(entry.host);
     records.push(family === 4 ? { name: owner, ttl, type: 'A', address: entry.host } : { name: owner, ttl, type: 'AAAA', address: entry.host });
@@ -228,6 +252,7 @@ export function srvRecords(entries: readonly Entry[], owner: string, ttl: number
   const seenSrv = keyed ? new Set<string>() : undefined;
   const seenGlue = keyed ? new Set<string>() : undefined;
   for (const entry of addresses) {
+    if (answer.length >= MAX_RECORDS_PER_SECTION && additional.length >= MAX_RECORDS_PER_SECTION) break;
     if (entry.port === -1) continue;
     const srvKey = keyed ? `${entry.target} ${entry.port}` : '';
     const newSrv = seenSrv ? !seenSrv.has(srvKey) : !answer.some((rr) => rr.type === 'SRV' && rr.target === entry.target && rr.port === entry.port);

@@ -27,6 +27,13 @@ export interface IndexChange {
   names: string[];
   /** Addresses whose PTR answers may differ now. */
   addresses: string[];
+  /**
+   * The change came from a write that does not wait for it (an API write that
+   * is applied in slices): answers may be prepared over several slices, the
+   * previous ones kept until all are ready. Otherwise they are prepared before
+   * the write returns.
+   */
+  deferrable?: boolean;
 }
 
 type IndexListener = (change: IndexChange) => void;
@@ -66,7 +73,7 @@ export class RecordIndex implements RecordSource {
   /** What changed since listeners were last told; they are told once a cascade settles. */
   private pending: { names: Set<string>; addresses: Set<string> } | undefined;
 
-  constructor(store: ObjectStore, config: DnsConfig) {
+  constructor(private readonly store: ObjectStore, config: DnsConfig) {
     this.config = config;
     this.zones = zonesOf(config);
     this.currentSerial = Math.floor(Date.now() / 1000);
@@ -151,7 +158,7 @@ export class RecordIndex implements RecordSource {
       const view = this.views.get(key);
       if (view) pending.names.add(serviceDomain(view, this.config.zone));
     }
-    const change: IndexChange = { names: [...pending.names], addresses: [...pending.addresses] };
+    const change: IndexChange = { names: [...pending.names], addresses: [...pending.addresses], deferrable: this.store.yieldingCascade };
     // Every listener hears of the change even if one before it throws; the
     // first error then goes on to the store, which reports it.
     let failure: { error: unknown } | undefined;
