@@ -36,11 +36,6 @@ export interface ApiOptions {
    * every address literal. Any other Host is refused (DNS rebinding).
    */
   allowedHosts?: readonly string[];
-  /**
-   * Resolves once everything a write set off is done (its cascade, and the DNS
-   * answers prepared for it); a write's reply waits for it. Default: the store's cascade.
-   */
-  settled?: () => Promise<void>;
 }
 
 export interface ApiApp {
@@ -139,6 +134,27 @@ function resolveTarget(group: string, version: string, rest: string[]): ObjectTa
   };
 }
 
+/**
+ * The dryRun option of a write: a query parameter (create, update, patch) or
+ * DeleteOptions.dryRun in a DELETE body, a list whose one defined value is
+ * "All" (apimachinery ValidateDryRun). Anything else is refused as the API
+ * server refuses it: 422, "<Kind>Options.meta.k8s.io "" is invalid", before
+ * anything is done.
+ */
+function dryRunOf(value: unknown, options: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions'): boolean {
+  if (value === undefined || value === null) return false;
+  const values = Array.isArray(value) ? value : [value];
+  if (values.every((v) => v === 'All')) return values.length > 0;
+  // Go's %#v of the []string, as field.NotSupported prints it.
+  const shown = `[]string{${values.map((v) => JSON.stringify(typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}}`;
+  const message = `Unsupported value: ${shown}: supported values: "All"`;
+  throw new ApiError(422, 'Invalid', `${options}.meta.k8s.io "" is invalid: dryRun: ${message}`, {
+    group: 'meta.k8s.io',
+    kind: options,
+    causes: [{ reason: 'FieldValueNotSupported', field: 'dryRun', message }],
+  });
+}
+
 function include(query: Query): IncludeObject {
   const value = query.includeObject;
   return value === 'None' || value === 'Object' ? value : 'Metadata';
@@ -229,7 +245,7 @@ export function buildApiApp(options: ApiOptions): ApiApp {
       case 'GET': {
         // Read as the API server reads it (decimal only) on get, list and watch alike.
         const resourceVersion = resourceVersionParam(query.resourceVersion);
-        if (target.name !== undefined) return objects.get(target);
+        if (target.name !== undefined) return objects.get(target, selectors.table);
         if (query.watch === 'true' || query.watch === '1') {
           const timeoutSeconds = countParam(query.timeoutSeconds, 'timeoutSeconds');
           const watchOptions = { ...selectors, ...(resourceVersion ? { resourceVersion } : {}), ...(timeoutSeconds ? { timeoutSeconds } : {}) };
@@ -249,18 +265,23 @@ export function buildApiApp(options: ApiOptions): ApiApp {
         }
         return objects.list(target, selectors);
       }
-      case 'POST':
+      case 'POST': {
         if (target.name !== undefined) throw ApiError.of('MethodNotAllowed', 'POST is not supported on a named object');
         if (target.def.namespaced && target.namespace === undefined) throw ApiError.of('MethodNotAllowed', 'POST needs a namespace in the path');
-        return reply.code(201).send(objects.create(target, body()));
-      case 'PUT':
+        const dryRun = dryRunOf(query.dryRun, 'CreateOptions');
+        return reply.code(201).send(objects.create(target, body(), { dryRun }));
+      }
+      case 'PUT': {
         if (target.name === undefined) throw ApiError.of('MethodNotAllowed', 'PUT needs an object name in the path');
-        return objects.update(target, body());
+        const dryRun = dryRunOf(query.dryRun, 'UpdateOptions');
+        return objects.update(target, body(), { dryRun });
+      }
       case 'PATCH': {
         if (target.name === undefined) throw ApiError.of('MethodNotAllowed', 'PATCH needs an object name in the path');
         const type = patchTypeOf(request.headers['content-type']);
+        const dryRun = dryRunOf(query.dryRun, 'PatchOptions');
         // patchTypeOf has refused every type but the four patch types.
-        const result = objects.patch(target, type, parseBody(request.body as Buffer | undefined, request.headers['content-type'])) as { created: boolean; object: unknown };
+        const result = objects.patch(target, type, parseBody(request.body as Buffer | undefined, request.headers['content-type']), { dryRun }) as { created: boolean; object: unknown };
         return reply.code(result.created ? 201 : 200).send(result.object);
       }
       case 'DELETE': {
@@ -269,8 +290,10 @@ export function buildApiApp(options: ApiOptions): ApiApp {
         const grace = integer(query.gracePeriodSeconds, 'gracePeriodSeconds') ?? (typeof options.gracePeriodSeconds === 'number' ? options.gracePeriodSeconds : undefined);
         const policy = query.propagationPolicy ?? (typeof options.propagationPolicy === 'string' ? options.propagationPolicy : undefined);
         const preconditions = (typeof options.preconditions === 'object' && options.preconditions !== null ? options.preconditions : {}) as { uid?: string; resourceVersion?: string };
-        if (target.name === undefined) return objects.deleteCollection(target, selectors);
-        return objects.delete(target, { ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}), ...(policy ? { propagationPolicy: policy } : {}), preconditions });
+        // kubectl delete --dry-run=server sends it in the DeleteOptions body.
+        const dryRun = dryRunOf(options.dryRun ?? query.dryRun, 'DeleteOptions');
+        if (target.name === undefined) return objects.deleteCollection(target, { ...selectors, dryRun });
+        return objects.delete(target, { ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}), ...(policy ? { propagationPolicy: policy } : {}), preconditions, dryRun });
       }
       default:
         throw ApiError.of('MethodNotAllowed', `${request.method} is not supported`);
@@ -285,7 +308,7 @@ export function buildApiApp(options: ApiOptions): ApiApp {
   // Handlers send some replies themselves (201 Created), so the wait is a hook
   // every write's reply passes through on its way out.
   app.addHook('onSend', async (request) => {
-    if (request.method !== 'GET') await (options.settled ? options.settled() : options.store.settled());
+    if (request.method !== 'GET') await options.store.settled();
   });
   app.route({ method: [...methods], url: '/api/*', handler: (request, reply) => settled(() => handle(request, reply, '', (request.params as { '*': string })['*'])) });
   app.route({

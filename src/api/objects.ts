@@ -1,13 +1,17 @@
 // The resource verbs: get, list, watch, create, update, patch, delete, on
 // objects and on their status and scale subresources. Every write goes through
 // the store (validated first, all or nothing); a rejected request changes nothing.
+// A server-side dry run (dryRun=All) takes the same path to the store, which
+// plans the write instead of committing it: every check and default runs, the
+// answer is the object as it would be, and nothing changes or is announced.
 
 import { randomBytes } from 'node:crypto';
 import { HeadlessDnsError } from '../errors.js';
 import { formatCauses } from '../model/manifest.js';
+import { nowTimestamp } from '../model/pods.js';
 import type { KubeObject, Pod, StatefulSet } from '../model/types.js';
 import { validateObject } from '../model/validate.js';
-import type { ObjectStore } from '../store/store.js';
+import type { ObjectStore, StoreChange } from '../store/store.js';
 import type { PatchType } from './body.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { type ResourceDef, groupVersion } from './resources.js';
@@ -31,6 +35,19 @@ export interface ListOptions {
 
 export interface PodDeleter {
   delete(pod: Pod, graceSeconds?: number): Pod;
+  /** The grace period of a delete that names none (a dry run answers as it would); 0 when not said. */
+  readonly defaultGraceSeconds?: number;
+}
+
+/** The options every write takes: a server-side dry run changes nothing. */
+export interface WriteOptions {
+  dryRun?: boolean;
+}
+
+export interface DeleteOptions extends WriteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: string;
+  preconditions?: { uid?: string; resourceVersion?: string };
 }
 
 type Json = Record<string, unknown>;
@@ -55,6 +72,14 @@ export class ObjectApi {
     private readonly pods: PodDeleter,
     private readonly watches: WatchHub,
   ) {}
+
+  /**
+   * One batch of writes, committed, or in a dry run only planned (every check,
+   * no change): the objects as the batch leaves them, one per change that changes something.
+   */
+  private write(changes: StoreChange[], dryRun: boolean | undefined): KubeObject[] {
+    return (dryRun ? this.store.plan(changes) : this.store.commit(changes)).map((event) => event.object);
+  }
 
   private existing(target: ObjectTarget): KubeObject {
     const object = this.store.get(target.def.kind, target.namespace, target.name!);
@@ -149,9 +174,11 @@ export class ObjectApi {
     }
   }
 
-  get(target: ObjectTarget): unknown {
+  /** One object; as a one-row Table (the list's columns) when the client asks for one, as kubectl get does. */
+  get(target: ObjectTarget, table?: ListOptions['table']): unknown {
     const object = this.existing(target);
     if (target.subresource === 'scale') return this.scaleOf(object as StatefulSet);
+    if (table && !target.subresource) return toTable(target.def.kind, [object], { include: table.include, resourceVersion: object.metadata.resourceVersion ?? '' });
     return object;
   }
 
@@ -192,20 +219,22 @@ export class ObjectApi {
     );
   }
 
-  create(target: ObjectTarget, body: unknown): KubeObject {
+  create(target: ObjectTarget, body: unknown, options: WriteOptions = {}): KubeObject {
     if (target.subresource) throw ApiError.of('MethodNotAllowed', `POST is not supported on ${target.def.plural}/${target.subresource}`);
     const object = this.prepare(target, body, undefined);
     for (const field of SERVER_FIELDS) delete object.metadata[field];
     this.checkServiceRange(object, undefined);
     // The status of a new object is the system's to set, as the API server resets it.
     if (target.def.subresources.includes('status') && object.kind !== 'Namespace') delete (object as { status?: unknown }).status;
-    const [stored] = this.guard(target, object.metadata.name, () => this.store.apply([object], 'create'));
+    const [stored] = this.guard(target, object.metadata.name, () => this.write([{ op: 'put', object, mode: 'create' }], options.dryRun));
+    // A dry run answers the object as it would be stored: uid and creationTimestamp, no resourceVersion.
+    if (options.dryRun) return stored!;
     return this.store.get(stored!.kind, stored!.metadata.namespace, stored!.metadata.name) ?? stored!;
   }
 
   /** PUT, and the common end of PATCH: replace the object, or only its status. */
-  update(target: ObjectTarget, body: unknown): unknown {
-    if (target.subresource === 'scale') return this.updateScale(target, body);
+  update(target: ObjectTarget, body: unknown, options: WriteOptions = {}): unknown {
+    if (target.subresource === 'scale') return this.updateScale(target, body, options);
     const existing = this.existing(target);
     const incoming = this.prepare(target, body, target.name);
     let next: KubeObject;
@@ -230,13 +259,15 @@ export class ObjectApi {
         else (next as { status?: unknown }).status = status;
       }
     }
-    this.guard(target, target.name!, () => this.store.apply([next], 'update'));
+    const [written] = this.guard(target, target.name!, () => this.write([{ op: 'put', object: next, mode: 'update' }], options.dryRun));
+    // A dry run that changes nothing has no result of its own: the object stays as it is.
+    if (options.dryRun) return written ?? existing;
     return this.existing(target);
   }
 
-  patch(target: ObjectTarget, type: PatchType, patch: unknown): unknown {
+  patch(target: ObjectTarget, type: PatchType, patch: unknown, options: WriteOptions = {}): unknown {
     if (type === 'apply' && !this.store.get(target.def.kind, target.namespace, target.name!) && !target.subresource) {
-      return { created: true, object: this.create({ ...target }, { ...(isObject(patch) ? patch : {}), metadata: { ...(isObject(patch) && isObject(patch.metadata) ? patch.metadata : {}), name: target.name } }) };
+      return { created: true, object: this.create({ ...target }, { ...(isObject(patch) ? patch : {}), metadata: { ...(isObject(patch) && isObject(patch.metadata) ? patch.metadata : {}), name: target.name } }, options) };
     }
     const current = target.subresource === 'scale' ? this.scaleOf(this.existing(target) as StatefulSet) : this.existing(target);
     if (type !== 'json' && !isObject(patch)) throw ApiError.of('BadRequest', 'a merge or strategic merge patch must be a JSON object');
@@ -244,10 +275,10 @@ export class ObjectApi {
       type === 'merge' ? mergePatch(current, patch)
       : type === 'json' ? jsonPatch(current, patch)
       : strategicMergePatch(current, patch);
-    return { created: false, object: this.update(target, patched) };
+    return { created: false, object: this.update(target, patched, options) };
   }
 
-  delete(target: ObjectTarget, options: { gracePeriodSeconds?: number; propagationPolicy?: string; preconditions?: { uid?: string; resourceVersion?: string } }): unknown {
+  delete(target: ObjectTarget, options: DeleteOptions): unknown {
     if (target.subresource) throw ApiError.of('MethodNotAllowed', `DELETE is not supported on ${target.def.plural}/${target.subresource}`);
     const existing = this.existing(target);
     const name = target.name!;
@@ -257,17 +288,42 @@ export class ObjectApi {
     if (options.preconditions?.resourceVersion && options.preconditions.resourceVersion !== existing.metadata.resourceVersion) {
       throw new ApiError(409, 'Conflict', `Precondition failed: ResourceVersion in precondition: ${options.preconditions.resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion ?? ''}`);
     }
-    if (existing.kind === 'Pod') return this.guard(target, name, () => this.pods.delete(existing, options.gracePeriodSeconds));
+    if (existing.kind === 'Pod') {
+      if (options.dryRun) return this.guard(target, name, () => this.planPodDelete(existing, options.gracePeriodSeconds));
+      return this.guard(target, name, () => this.pods.delete(existing, options.gracePeriodSeconds));
+    }
+    if (options.dryRun) {
+      // Nothing is deleted, so nothing cascades: no garbage collection of owned pods, no orphaning either.
+      this.guard(target, name, () => this.store.plan([{ op: 'delete', kind: existing.kind, namespace: existing.metadata.namespace, name }]));
+      return existing;
+    }
     if (existing.kind === 'StatefulSet' && options.propagationPolicy === 'Orphan') this.orphanPods(existing);
     return this.guard(target, name, () => this.store.delete(existing.kind, existing.metadata.namespace, name));
   }
 
+  /**
+   * What the pod terminator's delete would answer, planned instead of done: a
+   * graceful delete answers the pod marked terminating (deletionTimestamp), a
+   * delete without grace the pod as it is; a second graceful delete changes nothing.
+   */
+  private planPodDelete(pod: Pod, graceSeconds = this.pods.defaultGraceSeconds ?? 0): Pod {
+    const namespace = pod.metadata.namespace ?? 'default';
+    if (pod.metadata.deletionTimestamp && graceSeconds > 0) return pod;
+    if (graceSeconds <= 0) {
+      this.store.plan([{ op: 'delete', kind: 'Pod', namespace, name: pod.metadata.name }]);
+      return pod;
+    }
+    const marked: Pod = { ...pod, metadata: { ...pod.metadata, deletionTimestamp: nowTimestamp(), deletionGracePeriodSeconds: graceSeconds } };
+    const [planned] = this.store.plan([{ op: 'put', object: marked, mode: 'update' }]);
+    return (planned?.object ?? pod) as Pod;
+  }
+
   /** DELETE on a collection: every matching object, as deletecollection does. */
-  deleteCollection(target: ObjectTarget, options: ListOptions): unknown {
+  deleteCollection(target: ObjectTarget, options: ListOptions & WriteOptions): unknown {
     const byLabel = parseLabelSelector(options.labelSelector);
     const byField = parseFieldSelector(options.fieldSelector);
     const doomed = this.store.list(target.def.kind, target.namespace).filter((o) => byLabel(o) && byField(o));
-    const deleted = doomed.map((object) => this.delete({ ...target, name: object.metadata.name, namespace: object.metadata.namespace }, {}));
+    const deleted = doomed.map((object) => this.delete({ ...target, name: object.metadata.name, namespace: object.metadata.namespace }, { ...(options.dryRun ? { dryRun: true } : {}) }));
     return { apiVersion: groupVersion(target.def), kind: `${target.def.kind}List`, metadata: { resourceVersion: this.store.currentResourceVersion }, items: deleted };
   }
 
@@ -294,7 +350,7 @@ export class ObjectApi {
     };
   }
 
-  private updateScale(target: ObjectTarget, body: unknown): Json {
+  private updateScale(target: ObjectTarget, body: unknown, options: WriteOptions): Json {
     const set = this.existing(target) as StatefulSet;
     const spec = isObject(body) && isObject(body.spec) ? body.spec : undefined;
     const replicas = spec?.replicas;
@@ -311,7 +367,8 @@ export class ObjectApi {
     }
     const wanted = isObject(body) && isObject(body.metadata) && typeof body.metadata.resourceVersion === 'string' ? body.metadata.resourceVersion : set.metadata.resourceVersion;
     const next: StatefulSet = { ...set, metadata: { ...set.metadata, ...(wanted ? { resourceVersion: wanted } : {}) }, spec: { ...set.spec, replicas: replicas as number } };
-    this.guard(target, set.metadata.name, () => this.store.apply([next], 'update'));
+    const [written] = this.guard(target, set.metadata.name, () => this.write([{ op: 'put', object: next, mode: 'update' }], options.dryRun));
+    if (options.dryRun) return this.scaleOf((written ?? set) as StatefulSet);
     return this.scaleOf(this.existing(target) as StatefulSet);
   }
 }

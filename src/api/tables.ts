@@ -2,7 +2,6 @@
 // cells. The columns follow the API server's printers (pkg/printers/internalversion).
 
 import type { KubeObject } from '../model/types.js';
-import { isPodReady } from '../model/pods.js';
 
 export interface ColumnDefinition {
   name: string;
@@ -16,7 +15,10 @@ type Cell = string | number;
 
 interface Printer {
   columns: ColumnDefinition[];
+  /** Every column's cell, wide ones included: the API server prints wide and kubectl picks the columns. */
   cells: (object: KubeObject, now: number) => Cell[];
+  /** Row conditions (a finished pod is Completed). */
+  conditions?: (object: KubeObject, now: number) => unknown[] | undefined;
 }
 
 const col = (name: string, priority = 0, type: ColumnDefinition['type'] = 'string', format = ''): ColumnDefinition => ({
@@ -55,18 +57,143 @@ function age(object: KubeObject, now: number): string {
 const NAME = col('Name', 0, 'string', 'name');
 const AGE = col('Age');
 
+type Json = Record<string, unknown>;
+
+const record = (value: unknown): Json => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {});
+const records = (value: unknown): Json[] => (Array.isArray(value) ? value.map(record) : []);
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/** labels.FormatLabels: k=v sorted by key, joined by commas; <none> when empty. */
+function formatLabels(labels: Record<string, string> | undefined): string {
+  const keys = Object.keys(labels ?? {}).sort();
+  return keys.length === 0 ? '<none>' : keys.map((k) => `${k}=${labels![k]}`).join(',');
+}
+
+/** listWithMoreString: at most three items, then "+ N more...", <unset> for none. */
+function listWithMore(items: readonly string[]): string {
+  const shown = items.slice(0, 3).join(',');
+  if (items.length > 3) return `${shown} + ${items.length - 3} more...`;
+  return shown === '' ? '<unset>' : shown;
+}
+
+/** A restartable init container (a sidecar) counts among the pod's containers. */
+const isSidecar = (container: Json | undefined): boolean => container?.restartPolicy === 'Always';
+
+/**
+ * printPod: READY counts containers ready and running, STATUS is the phase or
+ * the reason a container gives (Init:…, CrashLoopBackOff, Completed,
+ * Terminating), RESTARTS adds "(5m ago)" after a restart.
+ */
+function podCells(o: KubeObject, now: number): { cells: Cell[]; conditions?: unknown[] } {
+  if (o.kind !== 'Pod') return { cells: [] };
+  const status = (o.status ?? {}) as Json;
+  const spec = o.spec as Json;
+  const phase = text(status.phase) || 'Pending';
+  let reason = text(status.reason) || phase;
+  const conditions = records(status.conditions);
+  if (conditions.some((c) => c.type === 'PodScheduled' && c.reason === 'SchedulingGated')) reason = 'SchedulingGated';
+  const initContainers = new Map(records(spec.initContainers).map((c) => [text(c.name), c] as const));
+  const total = o.spec.containers.length + [...initContainers.values()].filter(isSidecar).length;
+  let ready = 0;
+  let restarts = 0;
+  let sidecarRestarts = 0;
+  let lastRestart = 0;
+  let lastSidecarRestart = 0;
+  const finishedAt = (c: Json): number => Date.parse(text(record(record(c.lastState).terminated).finishedAt)) || 0;
+  let initializing = false;
+  const initStatuses = records(status.initContainerStatuses);
+  for (let i = 0; i < initStatuses.length; i++) {
+    const c = initStatuses[i]!;
+    const count = Number(c.restartCount ?? 0);
+    restarts += count;
+    lastRestart = Math.max(lastRestart, finishedAt(c));
+    const sidecar = isSidecar(initContainers.get(text(c.name)));
+    if (sidecar) {
+      sidecarRestarts += count;
+      lastSidecarRestart = Math.max(lastSidecarRestart, finishedAt(c));
+    }
+    const state = record(c.state);
+    const terminated = state.terminated === undefined ? undefined : record(state.terminated);
+    const waiting = state.waiting === undefined ? undefined : record(state.waiting);
+    if (terminated && Number(terminated.exitCode ?? 0) === 0) continue;
+    if (sidecar && c.started === true) {
+      if (c.ready === true) ready++;
+      continue;
+    }
+    if (terminated) {
+      reason = text(terminated.reason) ? `Init:${text(terminated.reason)}` : Number(terminated.signal ?? 0) ? `Init:Signal:${Number(terminated.signal)}` : `Init:ExitCode:${Number(terminated.exitCode ?? 0)}`;
+    } else if (waiting && text(waiting.reason) && waiting.reason !== 'PodInitializing') {
+      reason = `Init:${text(waiting.reason)}`;
+    } else {
+      reason = `Init:${i}/${initContainers.size}`;
+    }
+    initializing = true;
+    break;
+  }
+  if (!initializing || conditions.some((c) => c.type === 'Initialized' && c.status === 'True')) {
+    restarts = sidecarRestarts;
+    lastRestart = lastSidecarRestart;
+    let running = false;
+    // Readiness is flipped here by patching the pod's Ready condition (the README's
+    // recipe), which leaves containerStatuses as they were; a real kubelet reports
+    // its containers unready along with it, so a pod marked unready has none ready.
+    const markedUnready = conditions.some((c) => c.type === 'Ready' && c.status === 'False');
+    const statuses = records(status.containerStatuses);
+    for (let i = statuses.length - 1; i >= 0; i--) {
+      const c = statuses[i]!;
+      restarts += Number(c.restartCount ?? 0);
+      lastRestart = Math.max(lastRestart, finishedAt(c));
+      const state = record(c.state);
+      const terminated = state.terminated === undefined ? undefined : record(state.terminated);
+      if (state.waiting !== undefined && text(record(state.waiting).reason)) reason = text(record(state.waiting).reason);
+      else if (terminated && text(terminated.reason)) reason = text(terminated.reason);
+      else if (terminated) reason = Number(terminated.signal ?? 0) ? `Signal:${Number(terminated.signal)}` : `ExitCode:${Number(terminated.exitCode ?? 0)}`;
+      else if (c.ready === true && state.running !== undefined) {
+        running = true;
+        if (!markedUnready) ready++;
+      }
+    }
+    if (reason === 'Completed' && running) reason = conditions.some((c) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
+  }
+  if (o.metadata.deletionTimestamp && status.reason === 'NodeLost') reason = 'Unknown';
+  else if (o.metadata.deletionTimestamp && phase !== 'Succeeded' && phase !== 'Failed') reason = 'Terminating';
+  const restartText = restarts !== 0 && lastRestart > 0 ? `${restarts} (${humanDuration(now - lastRestart)} ago)` : String(restarts);
+  const podIp = text(records(status.podIPs)[0]?.ip) || text(status.podIP) || '<none>';
+  const gates = records(spec.readinessGates);
+  const readinessGates =
+    gates.length === 0 ? '<none>' : `${gates.filter((g) => conditions.find((c) => c.type === g.conditionType)?.status === 'True').length}/${gates.length}`;
+  const cells = [o.metadata.name, `${ready}/${total}`, reason, restartText, age(o, now), podIp, text(spec.nodeName) || '<none>', text(status.nominatedNodeName) || '<none>', readinessGates];
+  // A finished pod's row says so, as the API server's printer marks it (kubectl may hide such rows).
+  const done = phase === 'Succeeded' ? 'The pod has completed successfully.' : phase === 'Failed' ? 'The pod failed.' : undefined;
+  return { cells, ...(done ? { conditions: [{ type: 'Completed', status: 'True', reason: phase, message: done }] } : {}) };
+}
+
+/** getServiceExternalIP, with wide output (the server prints every column; kubectl picks). */
+function externalIp(o: KubeObject): string {
+  if (o.kind !== 'Service') return '';
+  const externalIps = Array.isArray(o.spec.externalIPs) ? (o.spec.externalIPs as string[]) : [];
+  switch (o.spec.type ?? 'ClusterIP') {
+    case 'ClusterIP':
+    case 'NodePort':
+      return externalIps.length > 0 ? externalIps.join(',') : '<none>';
+    case 'LoadBalancer': {
+      const ingress = records(record(record(o.status).loadBalancer).ingress);
+      const balancers = [...new Set(ingress.map((i) => text(i.ip) || text(i.hostname)).filter(Boolean))].sort();
+      const all = [...balancers, ...externalIps];
+      return all.length > 0 ? all.join(',') : '<pending>';
+    }
+    case 'ExternalName':
+      return o.spec.externalName ?? '';
+    default:
+      return '<unknown>';
+  }
+}
+
 const PRINTERS: Record<KubeObject['kind'], Printer> = {
   Pod: {
-    columns: [NAME, col('Ready'), col('Status'), col('Restarts', 0, 'string'), AGE, col('IP', 1), col('Node', 1), col('Nominated Node', 1), col('Readiness Gates', 1)],
-    cells: (o, now) => {
-      if (o.kind !== 'Pod') return [];
-      const total = o.spec.containers.length;
-      const statuses = (o.status?.containerStatuses ?? []) as { restartCount?: number }[];
-      const restarts = statuses.reduce((sum, s) => sum + (s.restartCount ?? 0), 0);
-      const status = o.metadata.deletionTimestamp ? 'Terminating' : (o.status?.phase ?? 'Pending');
-      const nodeName = typeof o.spec.nodeName === 'string' ? o.spec.nodeName : '<none>';
-      return [o.metadata.name, `${isPodReady(o) ? total : 0}/${total}`, status, String(restarts), age(o, now), o.status?.podIP ?? '<none>', nodeName, '<none>', '<none>'];
-    },
+    columns: [NAME, col('Ready'), col('Status'), col('Restarts'), AGE, col('IP', 1), col('Node', 1), col('Nominated Node', 1), col('Readiness Gates', 1)],
+    cells: (o, now) => podCells(o, now).cells,
+    conditions: (o, now) => podCells(o, now).conditions,
   },
   StatefulSet: {
     columns: [NAME, col('Ready'), AGE, col('Containers', 1), col('Images', 1)],
@@ -82,25 +209,24 @@ const PRINTERS: Record<KubeObject['kind'], Printer> = {
     cells: (o, now) => {
       if (o.kind !== 'Service') return [];
       const ports = (o.spec.ports ?? []).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',') || '<none>';
-      const external = o.spec.type === 'ExternalName' ? (o.spec.externalName ?? '<none>') : '<none>';
-      const selector = Object.entries(o.spec.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>';
-      return [o.metadata.name, o.spec.type ?? 'ClusterIP', o.spec.clusterIP ?? '<none>', external, ports, age(o, now), selector];
+      const clusterIp = o.spec.clusterIPs?.[0] ?? (o.spec.clusterIP || '<none>');
+      return [o.metadata.name, o.spec.type ?? 'ClusterIP', clusterIp, externalIp(o), ports, age(o, now), formatLabels(o.spec.selector)];
     },
   },
   EndpointSlice: {
     columns: [NAME, col('AddressType'), col('Ports'), col('Endpoints'), AGE],
     cells: (o, now) => {
       if (o.kind !== 'EndpointSlice') return [];
-      const ports = (o.ports ?? []).length === 0 ? '<unset>' : (o.ports ?? []).map((p) => (p.port === undefined ? '<unset>' : String(p.port))).join(',');
-      const addresses = o.endpoints.flatMap((e) => e.addresses);
-      const shown = addresses.slice(0, 3).join(',');
-      const endpoints = addresses.length === 0 ? '<none>' : addresses.length > 3 ? `${shown} + ${addresses.length - 3} more...` : shown;
+      // formatDiscoveryPorts: the number, else the name, else "*".
+      const ports = listWithMore((o.ports ?? []).map((p) => (p.port !== undefined && p.port !== null ? String(p.port) : (p.name ?? '*'))));
+      const endpoints = listWithMore(o.endpoints.flatMap((e) => e.addresses));
       return [o.metadata.name, o.addressType, ports, endpoints, age(o, now)];
     },
   },
   Lease: {
     columns: [NAME, col('Holder'), AGE],
-    cells: (o, now) => [o.metadata.name, (o.kind === 'Lease' && o.spec?.holderIdentity) || '<none>', age(o, now)],
+    // printLease leaves the cell empty when nobody holds the lease.
+    cells: (o, now) => [o.metadata.name, (o.kind === 'Lease' && o.spec?.holderIdentity) || '', age(o, now)],
   },
   Namespace: {
     columns: [NAME, col('Status'), AGE],
@@ -130,7 +256,8 @@ export function toTable(
     columnDefinitions: options.withColumns === false ? [] : printer.columns,
     rows: objects.map((object) => {
       const embedded = rowObject(object, options.include);
-      return { cells: printer.cells(object, now), ...(embedded ? { object: embedded } : {}) };
+      const conditions = printer.conditions?.(object, now);
+      return { cells: printer.cells(object, now), ...(conditions ? { conditions } : {}), ...(embedded ? { object: embedded } : {}) };
     }),
   };
 }

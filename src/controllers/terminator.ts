@@ -11,7 +11,7 @@ export class PodTerminator {
 
   constructor(
     private readonly store: ObjectStore,
-    private readonly defaultGraceSeconds: number,
+    readonly defaultGraceSeconds: number,
     private readonly onError: (error: unknown) => void,
   ) {}
 

@@ -4,7 +4,7 @@
 // listeners as one batch, so nobody ever sees half of an apply.
 
 import { HeadlessDnsError } from '../errors.js';
-import { ipFamily } from '../model/ip.js';
+import { formatIPv6, ipFamily } from '../model/ip.js';
 import { nowTimestamp } from '../model/pods.js';
 import { type Kind, type KubeObject, type Service, isNamespaced } from '../model/types.js';
 import { AddressAllocator, type Cidr, parseCidr } from './allocator.js';
@@ -69,6 +69,15 @@ export function keyOf(object: KubeObject): string {
 
 function describeKey(kind: Kind, namespace: string | undefined, name: string): string {
   return isNamespaced(kind) ? `${kind} "${namespace ?? 'default'}/${name}"` : `${kind} "${name}"`;
+}
+
+/** The first address of a range ("10.96.0.0/16" → 10.96.0.0), as text. */
+function networkAddress(range: string): string {
+  const cidr = parseCidr(range)!;
+  const bytes = Buffer.alloc(cidr.family === 4 ? 4 : 16);
+  let rest = cidr.base;
+  for (let i = bytes.length - 1; i >= 0; i--, rest >>= 8n) bytes[i] = Number(rest & 0xffn);
+  return cidr.family === 4 ? bytes.join('.') : formatIPv6(bytes);
 }
 
 function serviceNeedsClusterIp(service: Service): boolean {
@@ -188,7 +197,6 @@ export class ObjectStore {
   /** The next slice of a cascade that yielded to the event loop. */
   private resumeHandle: NodeJS.Immediate | undefined;
   private settledWaiters: (() => void)[] = [];
-  private cascadeYields = false;
   private resourceVersion = 0;
   private readonly onListenerError: (error: unknown) => void;
   private journal: Journal | undefined;
@@ -233,15 +241,6 @@ export class ObjectStore {
     const family = ipFamily(address);
     const ranges = this.allocators.filter((a) => a.family === family);
     return { inside: ranges.some((a) => a.contains(address)), ranges: ranges.map((a) => a.range) };
-  }
-
-  /**
-   * True while the cascade being delivered or settled may be applied in slices
-   * (a write made in yielding()): work that follows it, such as preparing DNS
-   * answers, may then be spread over slices too.
-   */
-  get yieldingCascade(): boolean {
-    return this.cascadeYields;
   }
 
   /** True while committed batches wait to be delivered (an idle listener wrote something). */
@@ -374,6 +373,24 @@ export class ObjectStore {
    * batch leave it, then commits them all. Throws, changing nothing, if any is invalid.
    */
   commit(changes: readonly StoreChange[]): StoreEvent[] {
+    return this.write(changes, false);
+  }
+
+  /**
+   * A server-side dry run of a batch: every check commit() makes (already
+   * exists, not found, conflict, namespace, cluster IPs) and the same
+   * defaulting (uid, creationTimestamp, generation), and nothing changes: no
+   * resourceVersion is spent, no cluster IP is taken, and no listener, journal
+   * or watcher hears of it. Returns the events commit() would announce, each
+   * object as it would be stored but, as the API server's dry run answers,
+   * with the resourceVersion it has now (none for a new object). A write that
+   * would change nothing has no event, as in commit().
+   */
+  plan(changes: readonly StoreChange[]): StoreEvent[] {
+    return this.write(changes, true);
+  }
+
+  private write(changes: readonly StoreChange[], dryRun: boolean): StoreEvent[] {
     // key → what the batch does to it (null: delete); `stored` is what the store holds now.
     const planned = new Map<string, { kind: Kind; namespace: string | undefined; name: string; next: KubeObject | null; stored: KubeObject | undefined }>();
     const view = (kind: Kind, namespace: string | undefined, name: string, key = objectKey(kind, namespace, name)): KubeObject | undefined => {
@@ -436,7 +453,7 @@ export class ObjectStore {
       }
       const next = writableCopy(input, change.owned === true);
       if (isNamespaced(next.kind)) next.metadata.namespace = namespace;
-      if (next.kind === 'Service') this.planClusterIps(next, existing as Service | undefined, plannedIps);
+      if (next.kind === 'Service') this.planClusterIps(next, existing as Service | undefined, plannedIps, dryRun);
       remember(key, next.kind, namespace, next.metadata.name, next);
     }
 
@@ -447,6 +464,10 @@ export class ObjectStore {
       const previous = plan.stored;
       if (next === null) {
         if (!previous) continue;
+        if (dryRun) {
+          events.push({ type: 'DELETED', object: previous, previous });
+          continue;
+        }
         this.indexes.drop(key, previous);
         if (previous.kind === 'Service') this.releaseClusterIps(previous);
         // A deleted object's last resourceVersion is the one that deleted it, as watchers see it.
@@ -464,13 +485,18 @@ export class ObjectStore {
         if (shareWith(next, previous) === previous) continue;
         if (Object.isFrozen(next.metadata)) next = { ...next, metadata: { ...next.metadata } } as KubeObject;
       }
+      if (dryRun) {
+        if (!previous) delete next.metadata.resourceVersion;
+        events.push({ type: previous ? 'MODIFIED' : 'ADDED', object: freezeJson(next), ...(previous ? { previous } : {}) });
+        continue;
+      }
       next.metadata.resourceVersion = String(++this.resourceVersion);
       if (previous?.kind === 'Service') this.releaseClusterIps(previous);
       if (next.kind === 'Service') for (const ip of next.spec.clusterIPs ?? []) if (ip !== 'None') this.clusterIps.set(ip, key);
       this.indexes.put(key, freezeJson(next), previous);
       events.push({ type: previous ? 'MODIFIED' : 'ADDED', object: next, ...(previous ? { previous } : {}) });
     }
-    if (events.length > 0) {
+    if (events.length > 0 && !dryRun) {
       this.journal?.record(events, this.resourceVersion, () => this.all());
       this.deliver(events);
     }
@@ -503,7 +529,6 @@ export class ObjectStore {
 
   private runCascade(deadline: number): void {
     this.running = true;
-    this.cascadeYields = deadline !== Number.POSITIVE_INFINITY;
     try {
       do {
         // Batches written while delivering are appended; read them in order without shifting the queue.
@@ -529,7 +554,6 @@ export class ObjectStore {
     }
     this.delivering = false;
     this.notify(this.settledListeners, undefined);
-    this.cascadeYields = false;
     const waiters = this.settledWaiters;
     this.settledWaiters = [];
     for (const resolve of waiters) resolve();
@@ -570,8 +594,13 @@ export class ObjectStore {
     for (const ip of service.spec.clusterIPs ?? []) if (this.clusterIps.get(ip) === keyOf(service)) this.clusterIps.delete(ip);
   }
 
-  /** Fills in or checks spec.clusterIP(s) as the API server's allocator does. */
-  private planClusterIps(service: Service, existing: Service | undefined, planned: Set<string>): void {
+  /**
+   * Fills in or checks spec.clusterIP(s) as the API server's allocator does.
+   * A dry run takes no address: like the API server's dry-run allocator
+   * (ipallocator/bitmap.go, allocateNext), it answers the range's network
+   * address for one to be allocated, and leaves the allocator's cursor alone.
+   */
+  private planClusterIps(service: Service, existing: Service | undefined, planned: Set<string>, dryRun = false): void {
     const spec = service.spec;
     const key = keyOf(service);
     const field = (message: string, value: unknown): HeadlessDnsError =>
@@ -607,6 +636,7 @@ export class ObjectStore {
       spec.clusterIPs = wanted.map((family) => {
         const allocator = this.allocators.find((a) => a.family === family);
         if (!allocator) throw field(`no IPv${family} service range is configured`, family);
+        if (dryRun) return networkAddress(allocator.range);
         const ip = allocator.allocate(planned);
         planned.add(ip);
         return ip;
