@@ -36,6 +36,11 @@ export interface ApiOptions {
    * every address literal. Any other Host is refused (DNS rebinding).
    */
   allowedHosts?: readonly string[];
+  /**
+   * Resolves once everything a write set off is done (its cascade, and the DNS
+   * answers prepared for it); a write's reply waits for it. Default: the store's cascade.
+   */
+  settled?: () => Promise<void>;
 }
 
 export interface ApiApp {
@@ -308,7 +313,7 @@ export function buildApiApp(options: ApiOptions): ApiApp {
   // Handlers send some replies themselves (201 Created), so the wait is a hook
   // every write's reply passes through on its way out.
   app.addHook('onSend', async (request) => {
-    if (request.method !== 'GET') await options.store.settled();
+    if (request.method !== 'GET') await (options.settled ? options.settled() : options.store.settled());
   });
   app.route({ method: [...methods], url: '/api/*', handler: (request, reply) => settled(() => handle(request, reply, '', (request.params as { '*': string })['*'])) });
   app.route({

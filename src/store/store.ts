@@ -197,6 +197,7 @@ export class ObjectStore {
   /** The next slice of a cascade that yielded to the event loop. */
   private resumeHandle: NodeJS.Immediate | undefined;
   private settledWaiters: (() => void)[] = [];
+  private cascadeYields = false;
   private resourceVersion = 0;
   private readonly onListenerError: (error: unknown) => void;
   private journal: Journal | undefined;
@@ -241,6 +242,15 @@ export class ObjectStore {
     const family = ipFamily(address);
     const ranges = this.allocators.filter((a) => a.family === family);
     return { inside: ranges.some((a) => a.contains(address)), ranges: ranges.map((a) => a.range) };
+  }
+
+  /**
+   * True while the cascade being delivered or settled may be applied in slices
+   * (a write made in yielding()): work that follows it, such as preparing DNS
+   * answers, may then be spread over slices too.
+   */
+  get yieldingCascade(): boolean {
+    return this.cascadeYields;
   }
 
   /** True while committed batches wait to be delivered (an idle listener wrote something). */
@@ -529,6 +539,7 @@ export class ObjectStore {
 
   private runCascade(deadline: number): void {
     this.running = true;
+    this.cascadeYields = deadline !== Number.POSITIVE_INFINITY;
     try {
       do {
         // Batches written while delivering are appended; read them in order without shifting the queue.
@@ -554,6 +565,7 @@ export class ObjectStore {
     }
     this.delivering = false;
     this.notify(this.settledListeners, undefined);
+    this.cascadeYields = false;
     const waiters = this.settledWaiters;
     this.settledWaiters = [];
     for (const resolve of waiters) resolve();
