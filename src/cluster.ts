@@ -201,10 +201,16 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
   };
 
   let dns: Address;
-  // With a restored state the saved objects win: manifests only add what it lacks.
-  const manifestObjects = loaded.objects
-    .map((m) => m.object)
-    .filter((object) => !restored || !store.get(object.kind, object.metadata.namespace, object.metadata.name));
+  // A restored state is the truth: manifests are applied on the first start
+  // only (what the user deleted since stays deleted), or again when asked.
+  const manifestObjects = restored && !options.reapply ? [] : loaded.objects.map((m) => m.object);
+  if (restored && loaded.objects.length > 0) {
+    options.log(
+      options.reapply
+        ? `state: applying ${loaded.objects.length} manifest objects again over the saved state (--reapply)`
+        : `state: the saved state is the truth; ${loaded.objects.length} manifest objects not applied (they were on the first start; --reapply applies them again)`,
+    );
+  }
   try {
     // Validation made these objects and nothing else holds them: the store keeps them rather than copies.
     store.apply(manifestObjects, 'apply', true);

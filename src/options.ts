@@ -69,8 +69,15 @@ export interface ClusterOptions {
    * Default 1232 (DNS Flag Day 2020).
    */
   udpMaxSize?: number;
-  /** Keep the store in this file, so a restart serves the same names and pod IPs. Default: nothing is written. */
+  /**
+   * Keep the store in this file, so a restart serves the same names and pod IPs.
+   * When the file holds a state, it is the truth: `manifests` are applied only
+   * on the first start (an empty or new file), unless `reapply` is set.
+   * Default: nothing is written.
+   */
   state?: string;
+  /** With `state`: apply `manifests` over a restored state too, as `kubectl apply` would. Default false. */
+  reapply?: boolean;
   /** Where log lines go. Default: nowhere (the CLI logs to stderr). */
   log?: (message: string) => void;
 }
@@ -98,6 +105,7 @@ export interface ResolvedOptions {
   readonly tcpMaxQueuedBytes: number;
   readonly udpMaxSize: number;
   readonly state?: string;
+  readonly reapply: boolean;
   readonly log: (message: string) => void;
 }
 
@@ -197,6 +205,7 @@ export function resolveOptions(input: ClusterOptions = {}, defaults: { dnsPort: 
     tcpMaxQueuedBytes: maxQueued,
     udpMaxSize,
     ...(input.state ? { state: input.state } : {}),
+    reapply: input.reapply === true,
     log: input.log ?? (() => undefined),
   });
 }

@@ -49,7 +49,12 @@ Options:
                           sizes are lowered to it and bigger answers get TC, so
                           clients retry over TCP (CoreDNS bufsize). Default ${DEFAULTS.udpMaxSize}.
       --state FILE        keep the store in FILE (fsynced on every write), so a
-                          restart serves the same names and pod IPs. Default: none.
+                          restart serves the same names and pod IPs. Once FILE
+                          holds a state it is the truth: -f (or the built-in
+                          example) is applied only on the first start, so what
+                          you deleted stays deleted. Default: none.
+      --reapply           with --state: apply the -f manifests again over the
+                          saved state, as kubectl apply would.
       --max-tcp-connections N  concurrent DNS TCP connections; at the cap a new one
                           closes the least recently used idle one (or is refused
                           if none is idle). Default 1000, or fewer under a low
@@ -92,6 +97,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
         'start-unready': { type: 'boolean' },
         'pod-grace-period': { type: 'string' },
         state: { type: 'string' },
+        reapply: { type: 'boolean' },
         'max-tcp-connections': { type: 'string' },
         'udp-max-size': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -132,6 +138,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
       ...(v['start-unready'] ? { startUnready: true } : {}),
       ...(grace !== undefined ? { podGraceSeconds: grace } : {}),
       ...(v.state !== undefined ? { state: v.state } : {}),
+      ...(v.reapply ? { reapply: true } : {}),
       ...(maxTcpConnections !== undefined ? { maxTcpConnections } : {}),
       ...(udpMaxSize !== undefined ? { udpMaxSize } : {}),
     },
