@@ -232,6 +232,18 @@ const PRINTERS: Record<KubeObject['kind'], Printer> = {
     columns: [NAME, col('Status'), AGE],
     cells: (o, now) => [o.metadata.name, (o.kind === 'Namespace' && o.status?.phase) || 'Active', age(o, now)],
   },
+  // The kinds of the StatefulSet lifecycle; their controllers' authors give them the printers' full columns.
+  ControllerRevision: {
+    columns: [NAME, col('Controller'), col('Revision', 0, 'integer'), AGE],
+    cells: (o, now) => {
+      const owner = o.metadata.ownerReferences?.find((r) => r.controller);
+      return [o.metadata.name, owner ? `${owner.kind.toLowerCase()}.${owner.apiVersion.split('/')[0]}/${owner.name}` : '<none>', o.kind === 'ControllerRevision' ? o.revision : 0, age(o, now)];
+    },
+  },
+  PersistentVolumeClaim: { columns: [NAME, AGE], cells: (o, now) => [o.metadata.name, age(o, now)] },
+  PersistentVolume: { columns: [NAME, AGE], cells: (o, now) => [o.metadata.name, age(o, now)] },
+  Node: { columns: [NAME, AGE], cells: (o, now) => [o.metadata.name, age(o, now)] },
+  Event: { columns: [NAME, AGE], cells: (o, now) => [o.metadata.name, age(o, now)] },
 };
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';

@@ -349,15 +349,14 @@ export function formatCauses(causes: readonly FieldCause[]): string {
 /**
  * Built-in Kubernetes kinds headless-dns knows and does not model: a one-line
  * notice each, then skipped, so a real app's manifest directory loads. When a
- * kind becomes modelled (next: PersistentVolumeClaim, PersistentVolume, Node,
- * ControllerRevision, Event), it leaves this list.
+ * kind becomes modelled, it leaves this list.
  */
 export const UNMODELLED_KINDS: ReadonlySet<string> = new Set([
   // core v1
-  'Binding', 'ComponentStatus', 'ConfigMap', 'Endpoints', 'Event', 'LimitRange', 'Node', 'PersistentVolume',
-  'PersistentVolumeClaim', 'PodTemplate', 'ReplicationController', 'ResourceQuota', 'Secret', 'ServiceAccount',
+  'Binding', 'ComponentStatus', 'ConfigMap', 'Endpoints', 'LimitRange',
+  'PodTemplate', 'ReplicationController', 'ResourceQuota', 'Secret', 'ServiceAccount',
   // apps, batch, autoscaling, policy
-  'ControllerRevision', 'DaemonSet', 'Deployment', 'ReplicaSet', 'CronJob', 'Job', 'HorizontalPodAutoscaler',
+  'DaemonSet', 'Deployment', 'ReplicaSet', 'CronJob', 'Job', 'HorizontalPodAutoscaler',
   'PodDisruptionBudget', 'PodSecurityPolicy',
   // networking, coordination, rbac
   'Ingress', 'IngressClass', 'IPAddress', 'NetworkPolicy', 'ServiceCIDR', 'LeaseCandidate',

@@ -178,10 +178,101 @@ export interface Lease extends KubeObjectBase {
   };
 }
 
-export type KubeObject = Namespace | Service | EndpointSlice | Pod | StatefulSet | Lease;
+/** apps/v1 ControllerRevision: one distinct pod template of a StatefulSet, and how to restore it. */
+export interface ControllerRevision extends KubeObjectBase {
+  kind: 'ControllerRevision';
+  /** The patch that restores the template: `{"spec":{"template":{...,"$patch":"replace"}}}`. */
+  data?: unknown;
+  revision: number;
+}
+
+/** core/v1 PersistentVolumeClaim: a member's stable storage. */
+export interface PersistentVolumeClaim extends KubeObjectBase {
+  kind: 'PersistentVolumeClaim';
+  spec: {
+    accessModes?: string[];
+    resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+    storageClassName?: string;
+    volumeName?: string;
+    volumeMode?: string;
+    selector?: LabelSelector;
+    [field: string]: unknown;
+  };
+  status?: { phase?: 'Pending' | 'Bound' | 'Lost'; accessModes?: string[]; capacity?: Record<string, string>; [field: string]: unknown };
+}
+
+/** core/v1 PersistentVolume (cluster-scoped): here a directory on this machine. */
+export interface PersistentVolume extends KubeObjectBase {
+  kind: 'PersistentVolume';
+  spec: {
+    capacity?: Record<string, string>;
+    accessModes?: string[];
+    persistentVolumeReclaimPolicy?: 'Retain' | 'Delete' | 'Recycle';
+    storageClassName?: string;
+    claimRef?: ObjectReference;
+    hostPath?: { path: string; type?: string };
+    [field: string]: unknown;
+  };
+  status?: { phase?: 'Pending' | 'Available' | 'Bound' | 'Released' | 'Failed'; [field: string]: unknown };
+}
+
+/** core/v1 Node (cluster-scoped): where pods are bound (`spec.nodeName`). */
+export interface Node extends KubeObjectBase {
+  kind: 'Node';
+  spec?: {
+    unschedulable?: boolean;
+    taints?: { key: string; value?: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute'; timeAdded?: string }[];
+    podCIDR?: string;
+    [field: string]: unknown;
+  };
+  status?: { conditions?: { type: string; status: 'True' | 'False' | 'Unknown'; [field: string]: unknown }[]; [field: string]: unknown };
+}
+
+/** core/v1 Event (also served as events.k8s.io/v1). */
+export interface KubeEvent extends KubeObjectBase {
+  kind: 'Event';
+  involvedObject: ObjectReference;
+  reason?: string;
+  message?: string;
+  type?: 'Normal' | 'Warning';
+  source?: { component?: string; host?: string };
+  count?: number;
+  firstTimestamp?: string;
+  lastTimestamp?: string;
+  eventTime?: string | null;
+  reportingComponent?: string;
+  reportingInstance?: string;
+  action?: string;
+  [field: string]: unknown;
+}
+
+export type KubeObject =
+  | Namespace
+  | Service
+  | EndpointSlice
+  | Pod
+  | StatefulSet
+  | Lease
+  | ControllerRevision
+  | PersistentVolumeClaim
+  | PersistentVolume
+  | Node
+  | KubeEvent;
 export type Kind = KubeObject['kind'];
 
-export const KINDS: readonly Kind[] = ['Namespace', 'Service', 'EndpointSlice', 'Pod', 'StatefulSet', 'Lease'];
+export const KINDS: readonly Kind[] = [
+  'Namespace',
+  'Service',
+  'EndpointSlice',
+  'Pod',
+  'StatefulSet',
+  'Lease',
+  'ControllerRevision',
+  'PersistentVolumeClaim',
+  'PersistentVolume',
+  'Node',
+  'Event',
+];
 
 /** apiVersion each kind is served under, as a cluster would. */
 export const API_VERSIONS: Record<Kind, string> = {
@@ -191,10 +282,17 @@ export const API_VERSIONS: Record<Kind, string> = {
   EndpointSlice: 'discovery.k8s.io/v1',
   StatefulSet: 'apps/v1',
   Lease: 'coordination.k8s.io/v1',
+  ControllerRevision: 'apps/v1',
+  PersistentVolumeClaim: 'v1',
+  PersistentVolume: 'v1',
+  Node: 'v1',
+  Event: 'v1',
 };
 
+const CLUSTER_SCOPED: ReadonlySet<Kind> = new Set<Kind>(['Namespace', 'PersistentVolume', 'Node']);
+
 export function isNamespaced(kind: Kind): boolean {
-  return kind !== 'Namespace';
+  return !CLUSTER_SCOPED.has(kind);
 }
 
 /** The label that ties an EndpointSlice to its Service (discovery.k8s.io/v1 LabelServiceName). */

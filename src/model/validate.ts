@@ -409,6 +409,31 @@ function checkLease(c: Causes, obj: Json): void {
   }
 }
 
+/** The kinds of the StatefulSet lifecycle: metadata and the shape of their top-level fields. */
+function checkControllerRevision(c: Causes, obj: Json): void {
+  checkMetadata(c, obj, 'ControllerRevision', dns1123SubdomainProblem);
+  if (obj.revision === undefined) c.required('revision');
+  else if (c.int32('revision', obj.revision) && (obj.revision as number) < 0) c.invalid('revision', obj.revision, 'must be greater than or equal to 0');
+}
+
+function checkSpecObject(kind: Kind, required: boolean): (c: Causes, obj: Json) => void {
+  return (c, obj) => {
+    checkMetadata(c, obj, kind, dns1123SubdomainProblem);
+    if (obj.spec === undefined) {
+      if (required) c.required('spec');
+      return;
+    }
+    c.type('spec', obj.spec, 'object');
+  };
+}
+
+function checkEvent(c: Causes, obj: Json): void {
+  checkMetadata(c, obj, 'Event', dns1123SubdomainProblem);
+  if (obj.involvedObject === undefined) c.required('involvedObject');
+  else c.type('involvedObject', obj.involvedObject, 'object');
+  if (obj.count !== undefined) c.int32('count', obj.count);
+}
+
 const CHECKS: Record<Kind, (c: Causes, obj: Json) => void> = {
   Namespace: checkNamespace,
   Service: checkService,
@@ -416,6 +441,11 @@ const CHECKS: Record<Kind, (c: Causes, obj: Json) => void> = {
   Pod: checkPod,
   StatefulSet: checkStatefulSet,
   Lease: checkLease,
+  ControllerRevision: checkControllerRevision,
+  PersistentVolumeClaim: checkSpecObject('PersistentVolumeClaim', true),
+  PersistentVolume: checkSpecObject('PersistentVolume', true),
+  Node: checkSpecObject('Node', false),
+  Event: checkEvent,
 };
 
 /**
@@ -469,8 +499,7 @@ function applyDefaults(obj: KubeObject): KubeObject {
       obj.spec.podManagementPolicy ??= 'OrderedReady';
       for (const container of obj.spec.template.spec.containers) for (const port of container.ports ?? []) port.protocol ??= 'TCP';
       break;
-    case 'Namespace':
-    case 'Lease':
+    default:
       break;
   }
   return obj;

@@ -216,8 +216,8 @@ export class RecordIndex implements RecordSource {
         if (after) this.countPodIp(namespace, after, +1);
         return this.config.pods === 'verified';
       }
-      case 'StatefulSet':
-      case 'Lease':
+      default:
+        // Kinds DNS does not read (StatefulSets, Leases, claims, nodes, events...).
         return false;
     }
   }

@@ -43,7 +43,7 @@ describe('reads', () => {
     expect((await call('GET', '/api')).body).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
     expect((await call('GET', '/apis')).body!.groups.map((g: { name: string }) => g.name)).toEqual(['apps', 'coordination.k8s.io', 'discovery.k8s.io']);
     const apps = (await call('GET', '/apis/apps/v1')).body!;
-    expect(apps.resources.map((r: { name: string }) => r.name)).toEqual(['statefulsets', 'statefulsets/status', 'statefulsets/scale']);
+    expect(apps.resources.map((r: { name: string }) => r.name)).toEqual(['statefulsets', 'statefulsets/status', 'statefulsets/scale', 'controllerrevisions']);
     expect(apps.resources[0]).toMatchObject({ kind: 'StatefulSet', namespaced: true, shortNames: ['sts'] });
     expect((await call('GET', '/version')).body).toMatchObject({ major: '1', minor: '32' });
     expect((await api.app.inject({ method: 'GET', url: '/healthz' })).body).toBe('ok');
