@@ -3,7 +3,7 @@
 // layers over it; nothing else starts a server.
 
 import { promises as dnsPromises } from 'node:dns';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { stringify as toYaml } from 'yaml';
 import { buildApiApp } from './api/app.js';
 import { Metrics } from './api/metrics.js';
@@ -36,8 +36,15 @@ export interface StartedCluster {
   readonly dns: Address;
   /** `host:port`, or `[host]:port` for IPv6: what `Resolver#setServers` and `dig @host -p port` take. */
   readonly dnsServer: string;
-  /** Where the Kubernetes API listens, and its URL (`http://127.0.0.1:8053`). */
-  readonly api: Address & { url: string };
+  /**
+   * Where the Kubernetes API listens, and its URL (`http://127.0.0.1:8053`, or
+   * `https://` with `tls`). With `tls`, `ca` is the PEM of the CA its
+   * certificate chains to, and `token` the bearer token it requires (given, or
+   * generated when none was).
+   */
+  readonly api: Address & { url: string; ca?: string; token?: string };
+  /** The kubeconfig our context was merged into (`kubeconfig` option), until close. */
+  readonly kubeconfig?: { path: string; context: string };
   readonly options: ResolvedOptions;
   readonly store: ObjectStore;
   readonly index: RecordIndex;
@@ -103,11 +110,11 @@ function packageVersion(): string {
 }
 
 /** A kubeconfig that points kubectl at this cluster (`kubectl --kubeconfig FILE get pods`). */
-export function kubeconfigFor(url: string, token?: string): string {
+export function kubeconfigFor(url: string, token?: string, ca?: string): string {
   return toYaml({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'headless-dns', cluster: { server: url } }],
+    clusters: [{ name: 'headless-dns', cluster: { server: url, ...(ca ? { 'certificate-authority-data': Buffer.from(ca).toString('base64') } : {}) } }],
     users: [{ name: 'headless-dns', user: token ? { token } : {} }],
     contexts: [{ name: 'headless-dns', context: { cluster: 'headless-dns', user: 'headless-dns', namespace: 'default' } }],
     'current-context': 'headless-dns',
@@ -158,6 +165,27 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
     podGraceSeconds: options.podGraceSeconds,
     log: options.log,
   });
+  // HTTPS only when asked: the TLS module (and its certificate library) is loaded only then, for a fast cold start.
+  const tlsModule = options.tls ? await import('./api/tls.js') : undefined;
+  const tlsDir = options.state ? `${options.state}.tls` : undefined;
+  const tls = tlsModule ? await tlsModule.apiTls({ host: options.host, ...(tlsDir ? { dir: tlsDir } : {}) }) : undefined;
+  let token = options.token;
+  let tokenKept: string | undefined;
+  if (tls) {
+    const where = tls.dir ?? 'memory, for this run only (--state keeps them)';
+    if (tls.origin === 'reused') options.log(`tls: serving HTTPS with the CA and certificate in ${where}`);
+    else if (tls.origin === 'reissued') options.log(`tls: reissued the serving certificate in ${where} for ${tls.names.join(', ')} (same CA)`);
+    else options.log(`tls: made a CA and serving certificate in ${where}, for ${tls.names.join(', ')}`);
+    // Kubernetes authenticates every request; with TLS, so do we: a token nobody chose is made, and kept with the state.
+    if (!token && tlsModule) {
+      if (tlsDir) {
+        token = tlsModule.keptToken(tlsDir).token;
+        tokenKept = `${tlsDir}/token`;
+      } else {
+        token = tlsModule.generateToken();
+      }
+    }
+  }
   let apiAddress: Address = { host: options.host, port: options.apiPort };
   let dnsServerText = '';
   let openWatches = (): number => 0;
@@ -172,10 +200,12 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
       await prepared.idle();
     },
     serverAddress: () => formatHostPort(apiAddress),
-    // Host headers naming the bound address pass the API's DNS-rebinding check (loopback always does).
-    allowedHosts: [options.host],
+    // Host headers naming the bound address pass the API's DNS-rebinding check (loopback always does);
+    // with TLS, so do the names the certificate carries (the machine's hostname).
+    allowedHosts: [options.host, ...(tls?.names ?? [])],
     info: () => ({ dns: dnsServerText, zone: options.zone.replace(/\.$/, '') }),
-    ...(options.token ? { token: options.token } : {}),
+    ...(token ? { token } : {}),
+    ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}),
   });
   openWatches = () => watches.openStreams;
   const responder = new Responder(index, prepared, {
@@ -226,8 +256,30 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
   }
   const bound = app.server.address();
   apiAddress = { host: options.host, port: typeof bound === 'object' && bound ? bound.port : options.apiPort };
-  const api = { ...apiAddress, url: `http://${formatHostPort(apiAddress)}` };
-  if (options.kubeconfig) writeFileSync(options.kubeconfig, kubeconfigFor(api.url, options.token), { mode: 0o600 });
+  // A wildcard bind is reached at loopback here, an address the certificate names.
+  const urlHost = tls && options.host === '0.0.0.0' ? '127.0.0.1' : tls && options.host === '::' ? '::1' : options.host;
+  const api = {
+    ...apiAddress,
+    url: `${tls ? 'https' : 'http'}://${formatHostPort({ host: urlHost, port: apiAddress.port })}`,
+    ...(tls ? { ca: tls.ca } : {}),
+    ...(token ? { token } : {}),
+  };
+  let kubeconfig: import('./api/kubeconfig.js').MergedKubeconfig | undefined;
+  if (options.kubeconfig) {
+    try {
+      const { mergeKubeconfig } = await import('./api/kubeconfig.js');
+      kubeconfig = mergeKubeconfig(options.kubeconfig, { server: api.url, ...(tls ? { ca: tls.ca } : {}), ...(token ? { token } : {}) }, { setCurrent: options.kubeconfigSetCurrent });
+    } catch (error) {
+      await stopAll();
+      throw error;
+    }
+    const current = kubeconfig.current ? 'it is the current-context' : `current-context stays "${kubeconfig.previousContext}": use kubectl --context ${kubeconfig.context}`;
+    options.log(`kubeconfig: ${kubeconfig.created ? 'wrote' : 'merged'} context ${kubeconfig.context} ${kubeconfig.created ? 'to' : 'into'} ${kubeconfig.path} (${current}); taken out again on exit`);
+  }
+  if (tls && token && !options.token) {
+    const places = [kubeconfig?.path, tokenKept].filter(Boolean);
+    options.log(places.length ? `api: no --token given: generated one, written to ${places.join(' and ')}` : `api: no --token given: generated ${token}`);
+  }
   const dnsServer = formatHostPort(dns);
   dnsServerText = dnsServer;
 
@@ -250,6 +302,11 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
     (closing ??= (async () => {
       for (const unroute of unroutes) unroute();
       for (const stop of waiters) stop();
+      try {
+        kubeconfig?.remove();
+      } catch (error) {
+        options.log(`kubeconfig: could not take our entries out of ${kubeconfig?.path}: ${(error as Error).message}`);
+      }
       await stopAll();
     })());
 
@@ -272,6 +329,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
     dns,
     dnsServer,
     api,
+    ...(kubeconfig ? { kubeconfig: { path: kubeconfig.path, context: kubeconfig.context } } : {}),
     options,
     store,
     index,

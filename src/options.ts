@@ -32,10 +32,27 @@ export interface ClusterOptions {
   serviceCidrs?: readonly string[];
   /** Kubernetes API port; 0 picks a free one. Default 8053 (the CLI), 0 (startCluster). */
   apiPort?: number;
-  /** Write a kubeconfig for kubectl pointing at the API here. Default: none. */
+  /**
+   * Merge a cluster, user and context named `headless-dns` into this kubeconfig
+   * (created if missing, mode 0600), keeping its other entries; they are taken
+   * out again on close. Default: none.
+   */
   kubeconfig?: string;
-  /** Bearer token the API requires; needed when the API is bound to a non-loopback address. */
+  /** Make the `headless-dns` context the kubeconfig's current-context (it is anyway when the file names none). Default false. */
+  kubeconfigSetCurrent?: boolean;
+  /**
+   * Bearer token the API requires: at least 8 printable ASCII characters, no
+   * spaces. Needed when the API is bound to a non-loopback address. With `tls`
+   * and no token, one is generated (`api.token`). Default: none.
+   */
   token?: string;
+  /**
+   * Serve the API over HTTPS, with a CA and serving certificate made at start
+   * (kept in `<state>.tls/` with `state`); `api.ca` is the CA's PEM. kubectl
+   * sends a token only over TLS. Default false here; `serve` turns it on with
+   * --tls, --token or a non-loopback --host.
+   */
+  tls?: boolean;
   /** Where emulated pods get their IPs. Default 127.10.0.0/16: loopback, so local processes can bind a pod's IP on Linux. */
   podCidr?: string;
   /** New pods start unready, so readiness can be driven by hand. Default false (Ready at once). */
@@ -95,7 +112,9 @@ export interface ResolvedOptions {
   readonly serviceCidrs?: readonly string[];
   readonly apiPort: number;
   readonly kubeconfig?: string;
+  readonly kubeconfigSetCurrent: boolean;
   readonly token?: string;
+  readonly tls: boolean;
   readonly podCidr: Cidr;
   readonly startUnready: boolean;
   readonly podGraceSeconds: number;
@@ -149,7 +168,7 @@ export function parseUpstream(value: string | Upstream): Upstream {
   return { host, port: portText === undefined ? 53 : port(Number(portText), '--upstream port') };
 }
 
-function isLoopback(host: string): boolean {
+export function isLoopback(host: string): boolean {
   return host === '::1' || host.startsWith('127.');
 }
 
@@ -190,7 +209,9 @@ export function resolveOptions(input: ClusterOptions = {}, defaults: { dnsPort: 
     dnsPort: port(input.dnsPort ?? defaults.dnsPort, '--dns-port'),
     apiPort: port(input.apiPort ?? defaults.apiPort, '--api-port'),
     ...(input.kubeconfig ? { kubeconfig: input.kubeconfig } : {}),
+    kubeconfigSetCurrent: input.kubeconfigSetCurrent ?? false,
     ...(input.token ? { token: input.token } : {}),
+    tls: input.tls ?? false,
     zone: `${zoneText}.`,
     ttl,
     pods,

@@ -41,6 +41,8 @@ export interface ApiOptions {
    * answers prepared for it); a write's reply waits for it. Default: the store's cascade.
    */
   settled?: () => Promise<void>;
+  /** Serve HTTPS with this certificate chain and key (PEM) instead of plain HTTP. */
+  https?: { cert: string; key: string };
 }
 
 export interface ApiApp {
@@ -167,6 +169,9 @@ function include(query: Query): IncludeObject {
 
 export function buildApiApp(options: ApiOptions): ApiApp {
   const app = Fastify({
+    // Fastify picks http or https when it is made. The routes are the same either
+    // way, so the option is kept out of the types (it would change the instance's).
+    ...((options.https ? { https: options.https } : {}) as object),
     logger: false,
     bodyLimit: BODY_LIMIT,
     forceCloseConnections: true,

@@ -1,11 +1,13 @@
 // `headless-dns serve`: load manifests, answer DNS, print one ready line.
 
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type StartedCluster, startCluster } from '../cluster.js';
 import { HeadlessDnsError } from '../errors.js';
 import { UDP_MAX_SIZE_MAX, UDP_MAX_SIZE_MIN } from '../dns/wire.js';
-import { DEFAULTS } from '../options.js';
+import { defaultKubeconfigPath } from '../api/kubeconfig.js';
+import { closestMatch, DEFAULTS, isLoopback } from '../options.js';
 import type { PodMode } from '../records/build.js';
 
 export const BUILTIN_EXAMPLE = fileURLToPath(new URL('../../examples/kubia', import.meta.url));
@@ -18,13 +20,21 @@ kubectl can drive (StatefulSets make pods, Services get EndpointSlices). Prints 
 listening:  ready dns=HOST:PORT api=URL
 Logs go to stderr. SIGINT or SIGTERM stops it.
 
+The API is plain HTTP (api=http://...) on loopback without a token: that is the
+default. With --tls, --token or a non-loopback --host it is HTTPS
+(api=https://...): a CA and a serving certificate for every address it answers
+on are made at start (kept in FILE.tls/ with --state FILE, and reused), and a
+token is required (generated when --token is not given). kubectl sends a token
+only over TLS; --kubeconfig hands it the CA and the token.
+
 Options:
   -f, --filename PATH     manifest file, directory, http(s) URL, or - for stdin
                           (YAML or JSON, multi-document, kind: List); repeatable.
                           Default: the built-in kubia example (examples/kubia).
   -R, --recursive         read the subdirectories of -f directories too.
       --dns-port N        DNS port, UDP and TCP; 0 picks a free one. Default ${DEFAULTS.dnsPort}.
-      --host ADDR         address to bind. Default ${DEFAULTS.host} (loopback only).
+      --host ADDR         address to bind: an IP address, or localhost (127.0.0.1).
+                          Default ${DEFAULTS.host} (loopback only).
       --zone Z            cluster domain. Default ${DEFAULTS.zone}.
       --ttl S             TTL of every record, 0-3600 seconds. Default ${DEFAULTS.ttl}.
       --pods MODE         pod records <a-b-c-d>.<ns>.pod.<zone>: disabled, insecure
@@ -33,11 +43,19 @@ Options:
                           to this server. Default: none, such queries get REFUSED.
       --api-port N        Kubernetes API port (kubectl --server http://HOST:N);
                           0 picks a free one. Default ${DEFAULTS.apiPort}.
-      --kubeconfig FILE   write a kubeconfig for kubectl pointing at the API.
-                          Default: none.
+      --kubeconfig FILE   merge a cluster, user and context named headless-dns
+                          (server, CA, token) into FILE, created if missing (mode
+                          0600), keeping its other entries; they are taken out
+                          again on exit. "default": $KUBECONFIG's file (as
+                          kubectl config picks it) or ~/.kube/config. Default: none.
+      --kubeconfig-set-current  also make headless-dns FILE's current-context
+                          (restored on exit). Default: only when FILE names none.
+      --tls               serve the API over HTTPS (see above). Default: on with
+                          --token or a non-loopback --host, else off.
       --token T           bearer token the API requires (kubectl --token, or the
-                          kubeconfig). Required with a non-loopback --host.
-                          Default: none.
+                          kubeconfig): at least 8 printable characters, no
+                          spaces. Turns on --tls. Required with a non-loopback
+                          --host. Default: none (generated with --tls).
       --pod-cidr CIDR     range emulated pods get their IPs from. Default
                           ${DEFAULTS.podCidr} (loopback: on Linux a local process
                           can bind its pod's IP).
@@ -63,6 +81,7 @@ Options:
                           byte; idle connections close after ${DEFAULTS.tcpIdleTimeoutMs / 1000} s; a client that
                           does not read its replies stops being read.
   -h, --help              show this help.
+      --version           print the version.
 `;
 
 export interface ServeIo {
@@ -72,16 +91,70 @@ export interface ServeIo {
 
 export type ParsedServeArgs =
   | { help: true }
-  | { help: false; options: Parameters<typeof startCluster>[0]; builtinExample: boolean };
+  | { help: false; version: true; options?: undefined }
+  | { help: false; version?: false; options: Parameters<typeof startCluster>[0]; builtinExample: boolean };
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
+
+/**
+ * parseArgs takes no value that starts with a dash: `--ttl -1` is "argument is
+ * ambiguous", which says nothing of the range. No option here is a digit, so
+ * such a value is a negative number: joined as `--ttl=-1`, it reaches the
+ * range check, which says what would do.
+ */
+function joinNegativeValues(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    if (arg === '--') return [...out, ...args.slice(i)];
+    if (/^--[^=]+$/.test(arg) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/** parseArgs's errors, in our words: a misspelt option gets a "did you mean". */
+function argumentError(error: Error, spec: OptionSpec): HeadlessDnsError {
+  const first = error.message.split('\n')[0] ?? 'invalid option';
+  const invalid = (message: string): HeadlessDnsError => new HeadlessDnsError('INVALID_OPTION', message);
+  // parseArgs names an option as `-f, --filename`: the long form is what people type.
+  const flagOf = (raw: string): string => raw.split(', ').pop() ?? raw;
+  let match = /^Unknown option '([^']+)'/.exec(first);
+  if (match) {
+    const flag = match[1]!;
+    const guess = flag.startsWith('--') ? closestMatch(flag.slice(2), Object.keys(spec)) : undefined;
+    return invalid(`unknown option ${flag}${guess ? `; did you mean --${guess}?` : ' (try: headless-dns serve --help)'}`);
+  }
+  if ((match = /^Option '([^']+?)(?: <value>)?' argument (?:missing|is ambiguous)/.exec(first))) {
+    const flag = flagOf(match[1]!);
+    return invalid(`${flag} needs a value (one that starts with a dash goes as ${flag}=VALUE)`);
+  }
+  if ((match = /^Option '([^']+)' does not take an argument/.exec(first))) return invalid(`${flagOf(match[1]!)} takes no value`);
+  if ((match = /^Unexpected argument '([^']*)'/.exec(first))) return invalid(`unexpected argument "${match[1]}": serve takes only options (manifests go after -f)`);
+  return invalid(first);
+}
 
 export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
   let parsed;
+  let spec: OptionSpec = {};
+  // Keeps the literal's own type (parseArgs types the values from it) and the spec, for messages.
+  const known = <T extends OptionSpec>(options: T): T => (spec = options);
   try {
     parsed = parseArgs({
-      args: [...args],
+      args: joinNegativeValues(args),
       strict: true,
       allowPositionals: false,
-      options: {
+      options: known({
         filename: { type: 'string', short: 'f', multiple: true },
         recursive: { type: 'boolean', short: 'R' },
         'dns-port': { type: 'string' },
@@ -92,6 +165,8 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
         upstream: { type: 'string' },
         'api-port': { type: 'string' },
         kubeconfig: { type: 'string' },
+        'kubeconfig-set-current': { type: 'boolean' },
+        tls: { type: 'boolean' },
         token: { type: 'string' },
         'pod-cidr': { type: 'string' },
         'start-unready': { type: 'boolean' },
@@ -101,16 +176,19 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
         'max-tcp-connections': { type: 'string' },
         'udp-max-size': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
-      },
+        version: { type: 'boolean' },
+      }),
     });
   } catch (error) {
-    throw new HeadlessDnsError('INVALID_OPTION', (error as Error).message.split('\n')[0] ?? 'invalid option');
+    throw argumentError(error as Error, spec);
   }
   const v = parsed.values;
   if (v.help) return { help: true };
+  if (v.version) return { help: false, version: true };
+  // Negative numbers pass, for resolveOptions to refuse with the option's range.
   const integer = (text: string | undefined, flag: string): number | undefined => {
     if (text === undefined) return undefined;
-    if (!/^\d+$/.test(text)) throw new HeadlessDnsError('INVALID_OPTION', `${flag} must be a whole number, got "${text}"`);
+    if (!/^-?\d+$/.test(text)) throw new HeadlessDnsError('INVALID_OPTION', `${flag} must be a whole number, got "${text}"`);
     return Number(text);
   };
   const dnsPort = integer(v['dns-port'], '--dns-port');
@@ -119,6 +197,9 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
   const grace = integer(v['pod-grace-period'], '--pod-grace-period');
   const maxTcpConnections = integer(v['max-tcp-connections'], '--max-tcp-connections');
   const udpMaxSize = integer(v['udp-max-size'], '--udp-max-size');
+  if (v['kubeconfig-set-current'] && v.kubeconfig === undefined) throw new HeadlessDnsError('INVALID_OPTION', '--kubeconfig-set-current needs --kubeconfig FILE');
+  // kubectl (client-go) sends a bearer token only over TLS: a token, or an API open to the network, means HTTPS.
+  const tls = Boolean(v.tls) || v.token !== undefined || (v.host !== undefined && !isLoopback(v.host));
   return {
     help: false,
     builtinExample: !v.filename?.length,
@@ -132,7 +213,9 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
       ...(v.pods !== undefined ? { pods: v.pods as PodMode } : {}),
       ...(v.upstream !== undefined ? { upstream: v.upstream } : {}),
       ...(apiPort !== undefined ? { apiPort } : {}),
-      ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig } : {}),
+      ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig === 'default' ? defaultKubeconfigPath() : v.kubeconfig } : {}),
+      ...(v['kubeconfig-set-current'] ? { kubeconfigSetCurrent: true } : {}),
+      ...(tls ? { tls: true } : {}),
       ...(v.token !== undefined ? { token: v.token } : {}),
       ...(v['pod-cidr'] !== undefined ? { podCidr: v['pod-cidr'] } : {}),
       ...(v['start-unready'] ? { startUnready: true } : {}),
@@ -145,6 +228,19 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
   };
 }
 
+/**
+ * A port that is taken (or below 1024, without root) says which flag picks
+ * another; an address this machine does not have, which flag set it.
+ */
+function withFlagHint(error: unknown): unknown {
+  if (!(error instanceof HeadlessDnsError) || error.code !== 'LISTEN_FAILED') return error;
+  // cluster.ts says "for the API"; the DNS transport names the port with /udp or /tcp.
+  const flag = error.message.includes(' for the API: ') ? '--api-port' : '--dns-port';
+  if (/EADDRINUSE|EACCES/.test(error.message)) return new HeadlessDnsError('LISTEN_FAILED', `${error.message}; pick another with ${flag} N, or ${flag} 0 for a free one`);
+  if (/EADDRNOTAVAIL/.test(error.message)) return new HeadlessDnsError('LISTEN_FAILED', `${error.message}; --host must be an address of this machine`);
+  return error;
+}
+
 /** Runs `serve` until a signal; resolves with the exit code. */
 export async function serve(args: readonly string[], io: ServeIo): Promise<number> {
   const parsed = parseServeArgs(args);
@@ -152,13 +248,23 @@ export async function serve(args: readonly string[], io: ServeIo): Promise<numbe
     io.stdout(SERVE_HELP.trimEnd());
     return 0;
   }
-  const cluster: StartedCluster = await startCluster({ ...parsed.options, log: io.stderr }, { dnsPort: DEFAULTS.dnsPort, apiPort: DEFAULTS.apiPort });
+  if (parsed.version) {
+    io.stdout(packageVersion());
+    return 0;
+  }
+  const cluster: StartedCluster = await startCluster({ ...parsed.options, log: io.stderr }, { dnsPort: DEFAULTS.dnsPort, apiPort: DEFAULTS.apiPort, names: 'cli' }).catch(
+    (error: unknown) => {
+      throw withFlagHint(error);
+    },
+  );
   if (parsed.builtinExample) io.stderr(`no -f given: serving the built-in kubia example (${BUILTIN_EXAMPLE})`);
   const counts = new Map<string, number>();
   for (const object of cluster.store.all()) counts.set(object.kind, (counts.get(object.kind) ?? 0) + 1);
   io.stderr(`loaded ${[...counts].map(([kind, n]) => `${n} ${kind}`).join(', ')}; zone ${cluster.options.zone} ttl ${cluster.options.ttl} pods ${cluster.options.pods}`);
-  io.stdout(`ready dns=${cluster.dnsServer} api=${cluster.api.url}`);
-  await new Promise<void>((resolve) => {
+  if (!cluster.options.tls) io.stderr(`api: plain HTTP on loopback, no token (--tls, or --token T, serves HTTPS)`);
+  // Listening for the signals before the ready line: a SIGTERM sent the moment
+  // it appears must still shut down cleanly (and take our kubeconfig entries out).
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       io.stderr(`${signal}: shutting down`);
       process.off('SIGINT', onInt);
@@ -170,6 +276,8 @@ export async function serve(args: readonly string[], io: ServeIo): Promise<numbe
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
   });
+  io.stdout(`ready dns=${cluster.dnsServer} api=${cluster.api.url}`);
+  await stopped;
   await cluster.close();
   return 0;
 }
