@@ -13,7 +13,7 @@ import { nowTimestamp } from './model/pods.js';
 import { Responder } from './dns/responder.js';
 import { DnsTransport } from './dns/transport.js';
 import { HeadlessDnsError } from './errors.js';
-import { type LoadedManifests, loadManifestSources } from './model/manifest.js';
+import { type LoadedManifests, loadManifestSources, namingManifestNamespaces } from './model/manifest.js';
 import { isPodReady, isTerminating, controllerOf } from './model/pods.js';
 import type { Kind, KubeObject, Pod, StatefulSet } from './model/types.js';
 import { parseLabelSelector } from './api/selectors.js';
@@ -122,7 +122,7 @@ export function kubeconfigFor(url: string, token?: string, ca?: string): string 
   });
 }
 
-export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsPort: number; apiPort: number }): Promise<StartedCluster> {
+export async function startCluster(input: ClusterOptions = {}, defaults?: Parameters<typeof resolveOptions>[1]): Promise<StartedCluster> {
   const options = resolveOptions(input, defaults);
   const loaded = options.manifests.length > 0 ? await loadManifestSources(options.manifests, { recursive: options.recursive }) : { objects: [], skipped: [] };
   for (const skip of loaded.skipped) options.log(`${skip.source}: skipped ${skip.kind} "${skip.name}": headless-dns does not model this kind`);
@@ -243,7 +243,11 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: { dnsP
   }
   try {
     // Validation made these objects and nothing else holds them: the store keeps them rather than copies.
-    store.apply(manifestObjects, 'apply', true);
+    try {
+      store.apply(manifestObjects, 'apply', true);
+    } catch (error) {
+      throw namingManifestNamespaces(error, loaded.objects, (name) => store.get('Namespace', undefined, name) !== undefined);
+    }
     dns = await transport.listen(options.host, options.dnsPort);
     try {
       await app.listen({ host: options.host, port: options.apiPort });

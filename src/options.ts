@@ -4,6 +4,7 @@
 
 import { HeadlessDnsError } from './errors.js';
 import { ipFamily } from './model/ip.js';
+import { editDistance } from './model/manifest.js';
 import { dns1123SubdomainProblem } from './model/names.js';
 import type { PodMode } from './records/build.js';
 import type { Upstream } from './dns/forward.js';
@@ -16,7 +17,7 @@ export interface ClusterOptions {
   manifests?: readonly string[];
   /** Read the subdirectories of manifest directories too (kubectl -R). Default false. */
   recursive?: boolean;
-  /** Address the DNS server binds. Default `127.0.0.1`. */
+  /** Address the DNS server and the API bind: an IP address, or `localhost` (127.0.0.1). Default `127.0.0.1`. */
   host?: string;
   /** DNS port, UDP and TCP alike; 0 picks a free one. Default 1053 (the CLI), 0 (startCluster). */
   dnsPort?: number;
@@ -145,6 +146,74 @@ export const DEFAULTS = {
 
 const POD_MODES: readonly PodMode[] = ['disabled', 'insecure', 'verified'];
 
+/**
+ * How messages name an option: as `serve` spells it (`--dns-port`), or as a
+ * startCluster caller wrote it (`dnsPort`). Each is told about what it typed.
+ */
+export type OptionNames = 'cli' | 'library';
+
+/** Every startCluster option, with the `serve` flag that sets it, where there is one. */
+const SERVE_FLAGS = {
+  manifests: '-f',
+  recursive: '-R',
+  host: '--host',
+  dnsPort: '--dns-port',
+  zone: '--zone',
+  ttl: '--ttl',
+  pods: '--pods',
+  upstream: '--upstream',
+  serviceCidrs: undefined,
+  apiPort: '--api-port',
+  kubeconfig: '--kubeconfig',
+  kubeconfigSetCurrent: '--kubeconfig-set-current',
+  token: '--token',
+  tls: '--tls',
+  podCidr: '--pod-cidr',
+  startUnready: '--start-unready',
+  podGraceSeconds: '--pod-grace-period',
+  tcpIdleTimeoutMs: undefined,
+  tcpFrameTimeoutMs: undefined,
+  maxTcpConnections: '--max-tcp-connections',
+  tcpMaxQueuedBytes: undefined,
+  udpMaxSize: '--udp-max-size',
+  state: '--state',
+  reapply: '--reapply',
+  log: undefined,
+};
+// Typed through the variable: an option added to ClusterOptions but not above
+// fails to compile, instead of being refused at run time as unknown.
+const FLAGS: Readonly<Record<keyof ClusterOptions, string | undefined>> = SERVE_FLAGS;
+
+/**
+ * The candidate `word` was probably meant to be, for "did you mean": the
+ * closest by edits, ignoring case, dashes and underscores (so `dns-port` finds
+ * `dnsPort`), at most one edit away for short words and two for longer ones;
+ * else the one candidate `word` begins, if it is at least 3 characters.
+ */
+export function closestMatch(word: string, candidates: Iterable<string>): string | undefined {
+  const plain = (text: string): string => text.toLowerCase().replace(/[-_]/g, '');
+  const wanted = plain(word);
+  let best: { candidate: string; distance: number } | undefined;
+  const extending: string[] = [];
+  for (const candidate of candidates) {
+    const other = plain(candidate);
+    if (wanted.length >= 3 && other.startsWith(wanted)) extending.push(candidate);
+    const distance = editDistance(wanted, other);
+    if (distance > (other.length <= 4 ? 1 : 2)) continue;
+    if (!best || distance < best.distance) best = { candidate, distance };
+  }
+  return best?.candidate ?? (extending.length === 1 ? extending[0] : undefined);
+}
+
+/** A misspelt key would otherwise be ignored, and its default silently used. */
+function checkOptionKeys(input: object): void {
+  for (const key of Object.keys(input)) {
+    if (Object.hasOwn(FLAGS, key)) continue;
+    const guess = closestMatch(key, Object.keys(FLAGS));
+    throw invalid(`unknown option "${key}"${guess ? `; did you mean "${guess}"?` : ''}`);
+  }
+}
+
 function invalid(message: string): HeadlessDnsError {
   return new HeadlessDnsError('INVALID_OPTION', message);
 }
@@ -156,58 +225,72 @@ function port(value: unknown, what: string): number {
   return value;
 }
 
-export function parseUpstream(value: string | Upstream): Upstream {
+/** `name`: the option as the caller spelled it, for messages. */
+export function parseUpstream(value: string | Upstream, name = 'upstream'): Upstream {
   if (typeof value !== 'string') {
-    if (!ipFamily(value.host)) throw invalid(`upstream host ${value.host} is not an IP address`);
-    return { host: value.host, port: port(value.port, 'upstream port') };
+    if (!ipFamily(value.host)) throw invalid(`${name} host ${value.host} is not an IP address`);
+    return { host: value.host, port: port(value.port, `${name} port`) };
   }
   const match = /^\[([^\]]+)\]:(\d+)$/.exec(value) ?? /^([^:]+):(\d+)$/.exec(value) ?? /^([^:]+|\[[^\]]+\])$/.exec(value);
   const host = match?.[1]?.replace(/^\[|\]$/g, '');
-  if (!host || !ipFamily(host)) throw invalid(`--upstream must be HOST:PORT with an IP address, e.g. 127.0.0.53:53, got "${value}"`);
+  if (!host || !ipFamily(host)) throw invalid(`${name} must be HOST:PORT with an IP address, e.g. 127.0.0.53:53, got "${value}"`);
   const portText = match?.[2];
-  return { host, port: portText === undefined ? 53 : port(Number(portText), '--upstream port') };
+  return { host, port: portText === undefined ? 53 : port(Number(portText), `${name} port`) };
 }
 
 export function isLoopback(host: string): boolean {
-  return host === '::1' || host.startsWith('127.');
+  return host === '::1' || host.startsWith('127.') || host.toLowerCase() === 'localhost';
 }
 
-export function resolveOptions(input: ClusterOptions = {}, defaults: { dnsPort: number; apiPort: number } = { dnsPort: 0, apiPort: 0 }): ResolvedOptions {
-  const host = input.host ?? DEFAULTS.host;
-  if (!ipFamily(host)) throw invalid(`--host must be an IP address, got "${host}"`);
+/**
+ * `defaults.names`: how messages name options, `library` (the keys, as
+ * startCluster callers write them) unless the caller is the CLI.
+ */
+export function resolveOptions(
+  input: ClusterOptions = {},
+  defaults: { dnsPort: number; apiPort: number; names?: OptionNames } = { dnsPort: 0, apiPort: 0 },
+): ResolvedOptions {
+  if (typeof input !== 'object' || input === null) throw invalid(`options must be an object, got ${input === null ? 'null' : typeof input}`);
+  checkOptionKeys(input);
+  const names = defaults.names ?? 'library';
+  const nameOf = (key: keyof ClusterOptions): string => (names === 'cli' ? (FLAGS[key] ?? key) : key);
+  const given = input.host ?? DEFAULTS.host;
+  // What people type; binding it through the OS could pick ::1, or both, so it means our default.
+  const host = typeof given === 'string' && given.toLowerCase() === 'localhost' ? DEFAULTS.host : given;
+  if (typeof host !== 'string' || !ipFamily(host)) throw invalid(`${nameOf('host')} must be an IP address or localhost, got "${String(host)}"`);
   const zoneText = (input.zone ?? DEFAULTS.zone).toLowerCase().replace(/\.$/, '');
   const zoneProblem = dns1123SubdomainProblem(zoneText);
-  if (zoneProblem) throw invalid(`--zone "${input.zone}" is not a domain name: ${zoneProblem}`);
+  if (zoneProblem) throw invalid(`${nameOf('zone')} "${input.zone}" is not a domain name: ${zoneProblem}`);
   const ttl = input.ttl ?? DEFAULTS.ttl;
-  if (!Number.isInteger(ttl) || ttl < 0 || ttl > 3600) throw invalid(`--ttl must be a whole number of seconds from 0 to 3600, got ${String(ttl)}`);
+  if (!Number.isInteger(ttl) || ttl < 0 || ttl > 3600) throw invalid(`${nameOf('ttl')} must be a whole number of seconds from 0 to 3600, got ${String(ttl)}`);
   const pods = input.pods ?? DEFAULTS.pods;
-  if (!POD_MODES.includes(pods)) throw invalid(`--pods must be one of ${POD_MODES.join(', ')}, got "${String(pods)}"`);
+  if (!POD_MODES.includes(pods)) throw invalid(`${nameOf('pods')} must be one of ${POD_MODES.join(', ')}, got "${String(pods)}"`);
   const idle = input.tcpIdleTimeoutMs ?? DEFAULTS.tcpIdleTimeoutMs;
-  if (!Number.isInteger(idle) || idle <= 0) throw invalid(`tcpIdleTimeoutMs must be a positive whole number, got ${String(idle)}`);
+  if (!Number.isInteger(idle) || idle <= 0) throw invalid(`${nameOf('tcpIdleTimeoutMs')} must be a positive whole number, got ${String(idle)}`);
   const frameTimeout = input.tcpFrameTimeoutMs ?? DEFAULTS.tcpFrameTimeoutMs;
-  if (!Number.isInteger(frameTimeout) || frameTimeout <= 0) throw invalid(`tcpFrameTimeoutMs must be a positive whole number, got ${String(frameTimeout)}`);
+  if (!Number.isInteger(frameTimeout) || frameTimeout <= 0) throw invalid(`${nameOf('tcpFrameTimeoutMs')} must be a positive whole number, got ${String(frameTimeout)}`);
   const maxTcp = input.maxTcpConnections ?? defaultMaxTcpConnections();
-  if (!Number.isInteger(maxTcp) || maxTcp <= 0) throw invalid(`--max-tcp-connections must be a positive whole number, got ${String(maxTcp)}`);
+  if (!Number.isInteger(maxTcp) || maxTcp <= 0) throw invalid(`${nameOf('maxTcpConnections')} must be a positive whole number, got ${String(maxTcp)}`);
   const maxQueued = input.tcpMaxQueuedBytes ?? DEFAULTS.tcpMaxQueuedBytes;
-  if (!Number.isInteger(maxQueued) || maxQueued < 65536) throw invalid(`tcpMaxQueuedBytes must be a whole number of bytes from 65536 up, got ${String(maxQueued)}`);
-  if (input.token !== undefined && !/^[\x21-\x7e]{8,}$/.test(input.token)) throw invalid('--token must be at least 8 printable characters without spaces');
+  if (!Number.isInteger(maxQueued) || maxQueued < 65536) throw invalid(`${nameOf('tcpMaxQueuedBytes')} must be a whole number of bytes from 65536 up, got ${String(maxQueued)}`);
+  if (input.token !== undefined && !/^[\x21-\x7e]{8,}$/.test(input.token)) throw invalid(`${nameOf('token')} must be at least 8 printable characters without spaces`);
   if (!isLoopback(host) && !input.token) {
-    throw invalid(`--host ${host} is not a loopback address: the API would be open to the network, so it needs --token`);
+    throw invalid(`${nameOf('host')} ${host} is not a loopback address: the API would be open to the network, so it needs ${names === 'cli' ? '--token' : 'a token'}`);
   }
   const podCidr = parseCidr(input.podCidr ?? DEFAULTS.podCidr);
-  if (!podCidr) throw invalid(`--pod-cidr must be an address range like 127.10.0.0/16, got "${input.podCidr}"`);
+  if (!podCidr) throw invalid(`${nameOf('podCidr')} must be an address range like 127.10.0.0/16, got "${input.podCidr}"`);
   const udpMaxSize = input.udpMaxSize ?? DEFAULTS.udpMaxSize;
   if (!Number.isInteger(udpMaxSize) || udpMaxSize < UDP_MAX_SIZE_MIN || udpMaxSize > UDP_MAX_SIZE_MAX) {
-    throw invalid(`--udp-max-size must be a whole number of bytes from ${UDP_MAX_SIZE_MIN} to ${UDP_MAX_SIZE_MAX}, got ${String(udpMaxSize)}`);
+    throw invalid(`${nameOf('udpMaxSize')} must be a whole number of bytes from ${UDP_MAX_SIZE_MIN} to ${UDP_MAX_SIZE_MAX}, got ${String(udpMaxSize)}`);
   }
   const grace = input.podGraceSeconds ?? DEFAULTS.podGraceSeconds;
-  if (!Number.isInteger(grace) || grace < 0) throw invalid(`pod grace period must be a whole number of seconds, got ${String(grace)}`);
+  if (!Number.isInteger(grace) || grace < 0) throw invalid(`${nameOf('podGraceSeconds')} must be a whole number of seconds from 0 up, got ${String(grace)}`);
   return Object.freeze({
     manifests: Object.freeze([...(input.manifests ?? [])]),
     recursive: input.recursive ?? false,
     host,
-    dnsPort: port(input.dnsPort ?? defaults.dnsPort, '--dns-port'),
-    apiPort: port(input.apiPort ?? defaults.apiPort, '--api-port'),
+    dnsPort: port(input.dnsPort ?? defaults.dnsPort, nameOf('dnsPort')),
+    apiPort: port(input.apiPort ?? defaults.apiPort, nameOf('apiPort')),
     ...(input.kubeconfig ? { kubeconfig: input.kubeconfig } : {}),
     kubeconfigSetCurrent: input.kubeconfigSetCurrent ?? false,
     ...(input.token ? { token: input.token } : {}),
@@ -215,7 +298,7 @@ export function resolveOptions(input: ClusterOptions = {}, defaults: { dnsPort: 
     zone: `${zoneText}.`,
     ttl,
     pods,
-    ...(input.upstream !== undefined ? { upstream: parseUpstream(input.upstream) } : {}),
+    ...(input.upstream !== undefined ? { upstream: parseUpstream(input.upstream, nameOf('upstream')) } : {}),
     ...(input.serviceCidrs ? { serviceCidrs: Object.freeze([...input.serviceCidrs]) } : {}),
     podCidr,
     startUnready: input.startUnready ?? false,

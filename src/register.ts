@@ -1,14 +1,24 @@
 // `node --import headless-dns/register app.js`: names in the cluster zone are
 // resolved by a running headless-dns, every other name as before. Configured by
 // the environment, so an app needs no change:
-//   HEADLESS_DNS       host:port of the DNS server (default 127.0.0.1:1053)
+//   HEADLESS_DNS       host:port of the DNS server (default 127.0.0.1:1053; also
+//                      localhost:PORT, [::1]:PORT, or a host alone for port 1053)
 //   HEADLESS_DNS_ZONE  the cluster domain (default cluster.local)
 
 import { promises as dnsPromises } from 'node:dns';
 import { isSubdomain } from './records/names.js';
 import { type LookupAddress, routeNodeDns } from './node-dns/patch.js';
+import { parseDnsServer } from './node-dns/server-address.js';
 
-const server = process.env.HEADLESS_DNS || '127.0.0.1:1053';
+let server: string;
+try {
+  server = parseDnsServer(process.env.HEADLESS_DNS || '127.0.0.1:1053', 'HEADLESS_DNS');
+} catch (error) {
+  // Thrown from a preload, this would be a stack trace through our internals
+  // before the app even starts; one line naming the variable says what to fix.
+  process.stderr.write(`${String(error)} (read by headless-dns/register)\n`);
+  process.exit(2);
+}
 const zone = (process.env.HEADLESS_DNS_ZONE || 'cluster.local').toLowerCase().replace(/\.$/, '');
 const resolver = new dnsPromises.Resolver({ timeout: 2000, tries: 2 });
 resolver.setServers([server]);

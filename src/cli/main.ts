@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Entry point of the `headless-dns` command.
 
-import { readFileSync } from 'node:fs';
 import { isHeadlessDnsError } from '../errors.js';
+import { closestMatch } from '../options.js';
 import { run } from './run.js';
-import { serve } from './serve.js';
+import { packageVersion, serve } from './serve.js';
 
 const HELP = `Usage: headless-dns <command> [options]
 
@@ -17,11 +17,6 @@ Options:
   -v, --version   print the version
 `;
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 async function main(argv: readonly string[]): Promise<number> {
   const io = {
     stdout: (line: string) => process.stdout.write(`${line}\n`),
@@ -33,13 +28,14 @@ async function main(argv: readonly string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command === '-v' || command === '--version') {
-    io.stdout(version());
+    io.stdout(packageVersion());
     return 0;
   }
   try {
     if (command === 'serve') return await serve(rest, io);
     if (command === 'run') return await run(rest, io);
-    io.stderr(`INVALID_OPTION: unknown command "${command}" (try: headless-dns --help)`);
+    const guess = closestMatch(command, ['serve', 'run']);
+    io.stderr(`INVALID_OPTION: unknown command "${command}"${guess ? `; did you mean "${guess}"?` : ''} (try: headless-dns --help)`);
     return 2;
   } catch (error) {
     if (isHeadlessDnsError(error)) {

@@ -1,12 +1,13 @@
 // `headless-dns serve`: load manifests, answer DNS, print one ready line.
 
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type StartedCluster, startCluster } from '../cluster.js';
 import { HeadlessDnsError } from '../errors.js';
 import { UDP_MAX_SIZE_MAX, UDP_MAX_SIZE_MIN } from '../dns/wire.js';
 import { defaultKubeconfigPath } from '../api/kubeconfig.js';
-import { DEFAULTS, isLoopback } from '../options.js';
+import { closestMatch, DEFAULTS, isLoopback } from '../options.js';
 import type { PodMode } from '../records/build.js';
 
 export const BUILTIN_EXAMPLE = fileURLToPath(new URL('../../examples/kubia', import.meta.url));
@@ -32,7 +33,8 @@ Options:
                           Default: the built-in kubia example (examples/kubia).
   -R, --recursive         read the subdirectories of -f directories too.
       --dns-port N        DNS port, UDP and TCP; 0 picks a free one. Default ${DEFAULTS.dnsPort}.
-      --host ADDR         address to bind. Default ${DEFAULTS.host} (loopback only).
+      --host ADDR         address to bind: an IP address, or localhost (127.0.0.1).
+                          Default ${DEFAULTS.host} (loopback only).
       --zone Z            cluster domain. Default ${DEFAULTS.zone}.
       --ttl S             TTL of every record, 0-3600 seconds. Default ${DEFAULTS.ttl}.
       --pods MODE         pod records <a-b-c-d>.<ns>.pod.<zone>: disabled, insecure
@@ -79,6 +81,7 @@ Options:
                           byte; idle connections close after ${DEFAULTS.tcpIdleTimeoutMs / 1000} s; a client that
                           does not read its replies stops being read.
   -h, --help              show this help.
+      --version           print the version.
 `;
 
 export interface ServeIo {
@@ -88,16 +91,70 @@ export interface ServeIo {
 
 export type ParsedServeArgs =
   | { help: true }
-  | { help: false; options: Parameters<typeof startCluster>[0]; builtinExample: boolean };
+  | { help: false; version: true; options?: undefined }
+  | { help: false; version?: false; options: Parameters<typeof startCluster>[0]; builtinExample: boolean };
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
+
+/**
+ * parseArgs takes no value that starts with a dash: `--ttl -1` is "argument is
+ * ambiguous", which says nothing of the range. No option here is a digit, so
+ * such a value is a negative number: joined as `--ttl=-1`, it reaches the
+ * range check, which says what would do.
+ */
+function joinNegativeValues(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    if (arg === '--') return [...out, ...args.slice(i)];
+    if (/^--[^=]+$/.test(arg) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/** parseArgs's errors, in our words: a misspelt option gets a "did you mean". */
+function argumentError(error: Error, spec: OptionSpec): HeadlessDnsError {
+  const first = error.message.split('\n')[0] ?? 'invalid option';
+  const invalid = (message: string): HeadlessDnsError => new HeadlessDnsError('INVALID_OPTION', message);
+  // parseArgs names an option as `-f, --filename`: the long form is what people type.
+  const flagOf = (raw: string): string => raw.split(', ').pop() ?? raw;
+  let match = /^Unknown option '([^']+)'/.exec(first);
+  if (match) {
+    const flag = match[1]!;
+    const guess = flag.startsWith('--') ? closestMatch(flag.slice(2), Object.keys(spec)) : undefined;
+    return invalid(`unknown option ${flag}${guess ? `; did you mean --${guess}?` : ' (try: headless-dns serve --help)'}`);
+  }
+  if ((match = /^Option '([^']+?)(?: <value>)?' argument (?:missing|is ambiguous)/.exec(first))) {
+    const flag = flagOf(match[1]!);
+    return invalid(`${flag} needs a value (one that starts with a dash goes as ${flag}=VALUE)`);
+  }
+  if ((match = /^Option '([^']+)' does not take an argument/.exec(first))) return invalid(`${flagOf(match[1]!)} takes no value`);
+  if ((match = /^Unexpected argument '([^']*)'/.exec(first))) return invalid(`unexpected argument "${match[1]}": serve takes only options (manifests go after -f)`);
+  return invalid(first);
+}
 
 export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
   let parsed;
+  let spec: OptionSpec = {};
+  // Keeps the literal's own type (parseArgs types the values from it) and the spec, for messages.
+  const known = <T extends OptionSpec>(options: T): T => (spec = options);
   try {
     parsed = parseArgs({
-      args: [...args],
+      args: joinNegativeValues(args),
       strict: true,
       allowPositionals: false,
-      options: {
+      options: known({
         filename: { type: 'string', short: 'f', multiple: true },
         recursive: { type: 'boolean', short: 'R' },
         'dns-port': { type: 'string' },
@@ -119,16 +176,19 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
         'max-tcp-connections': { type: 'string' },
         'udp-max-size': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
-      },
+        version: { type: 'boolean' },
+      }),
     });
   } catch (error) {
-    throw new HeadlessDnsError('INVALID_OPTION', (error as Error).message.split('\n')[0] ?? 'invalid option');
+    throw argumentError(error as Error, spec);
   }
   const v = parsed.values;
   if (v.help) return { help: true };
+  if (v.version) return { help: false, version: true };
+  // Negative numbers pass, for resolveOptions to refuse with the option's range.
   const integer = (text: string | undefined, flag: string): number | undefined => {
     if (text === undefined) return undefined;
-    if (!/^\d+$/.test(text)) throw new HeadlessDnsError('INVALID_OPTION', `${flag} must be a whole number, got "${text}"`);
+    if (!/^-?\d+$/.test(text)) throw new HeadlessDnsError('INVALID_OPTION', `${flag} must be a whole number, got "${text}"`);
     return Number(text);
   };
   const dnsPort = integer(v['dns-port'], '--dns-port');
@@ -168,6 +228,19 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
   };
 }
 
+/**
+ * A port that is taken (or below 1024, without root) says which flag picks
+ * another; an address this machine does not have, which flag set it.
+ */
+function withFlagHint(error: unknown): unknown {
+  if (!(error instanceof HeadlessDnsError) || error.code !== 'LISTEN_FAILED') return error;
+  // cluster.ts says "for the API"; the DNS transport names the port with /udp or /tcp.
+  const flag = error.message.includes(' for the API: ') ? '--api-port' : '--dns-port';
+  if (/EADDRINUSE|EACCES/.test(error.message)) return new HeadlessDnsError('LISTEN_FAILED', `${error.message}; pick another with ${flag} N, or ${flag} 0 for a free one`);
+  if (/EADDRNOTAVAIL/.test(error.message)) return new HeadlessDnsError('LISTEN_FAILED', `${error.message}; --host must be an address of this machine`);
+  return error;
+}
+
 /** Runs `serve` until a signal; resolves with the exit code. */
 export async function serve(args: readonly string[], io: ServeIo): Promise<number> {
   const parsed = parseServeArgs(args);
@@ -175,7 +248,15 @@ export async function serve(args: readonly string[], io: ServeIo): Promise<numbe
     io.stdout(SERVE_HELP.trimEnd());
     return 0;
   }
-  const cluster: StartedCluster = await startCluster({ ...parsed.options, log: io.stderr }, { dnsPort: DEFAULTS.dnsPort, apiPort: DEFAULTS.apiPort });
+  if (parsed.version) {
+    io.stdout(packageVersion());
+    return 0;
+  }
+  const cluster: StartedCluster = await startCluster({ ...parsed.options, log: io.stderr }, { dnsPort: DEFAULTS.dnsPort, apiPort: DEFAULTS.apiPort, names: 'cli' }).catch(
+    (error: unknown) => {
+      throw withFlagHint(error);
+    },
+  );
   if (parsed.builtinExample) io.stderr(`no -f given: serving the built-in kubia example (${BUILTIN_EXAMPLE})`);
   const counts = new Map<string, number>();
   for (const object of cluster.store.all()) counts.set(object.kind, (counts.get(object.kind) ?? 0) + 1);

@@ -114,7 +114,8 @@ class UdpFrontEnd extends UDPServer {
   constructor(family: 4 | 6, onMessage: MessageHandler, log: (message: string) => void) {
     super({ type: family === 6 ? 'udp6' : 'udp4' });
     this.onMessage = onMessage;
-    this.on('error', (error: Error) => log(`dns udp: ${error.message}`));
+    // Logged once bound: a failed bind is listen()'s LISTEN_FAILED, not a second line.
+    this.once('listening', () => this.on('error', (error: Error) => log(`dns udp: ${error.message}`)));
   }
 
   override handle(data: Buffer, rinfo: RemoteInfo): void {
@@ -395,7 +396,7 @@ class TcpFrontEnd extends TCPServer {
     log: (message: string) => void,
   ) {
     super();
-    this.on('error', (error: Error) => log(`dns tcp: ${error.message}`));
+    this.once('listening', () => this.on('error', (error: Error) => log(`dns tcp: ${error.message}`)));
   }
 
   /** Replaces dns2's connection handler; at the connection cap makes room first (RFC 7766 §6.2.3: servers may close idle connections). */

@@ -8,7 +8,7 @@ import { type Dirent, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, isAbsolute, join, resolve } from 'node:path';
 import { YAMLException, loadAll } from 'js-yaml';
 import { HeadlessDnsError, type FieldCause } from '../errors.js';
-import { KINDS, type KubeObject } from './types.js';
+import { isNamespaced, KINDS, type KubeObject } from './types.js';
 import { isKnownKind, validateObject } from './validate.js';
 
 /** kubectl's FileExtensions: in a directory, only these files are read. */
@@ -397,7 +397,7 @@ function apiGroup(apiVersion: unknown): string {
 }
 
 /** Optimal string alignment distance: edits, with a swap of neighbours counting one (`Sevrice`). */
-function editDistance(a: string, b: string): number {
+export function editDistance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
@@ -448,6 +448,28 @@ function dispositionOf(raw: unknown): Disposition {
     field: 'kind',
     message: `no matches for kind "${kind}" ${version}${suggestion ? `; did you mean "${suggestion}"?` : ''}`,
   };
+}
+
+/**
+ * The store's NAMESPACE_NOT_FOUND names only the namespace; applied from
+ * manifests, it becomes one naming every document whose namespace neither
+ * exists nor is made by an earlier document, as INVALID_OBJECT does. Any other
+ * error is returned as it is.
+ */
+export function namingManifestNamespaces(error: unknown, objects: readonly ManifestObject[], namespaceExists: (name: string) => boolean): unknown {
+  if (!(error instanceof HeadlessDnsError) || error.code !== 'NAMESPACE_NOT_FOUND') return error;
+  const made = new Set<string>();
+  const problems: string[] = [];
+  objects.forEach(({ source, object }, i) => {
+    if (object.kind === 'Namespace') made.add(object.metadata.name);
+    const namespace = object.metadata.namespace ?? 'default';
+    if (!isNamespaced(object.kind) || made.has(namespace) || namespaceExists(namespace)) return;
+    // The store applies in order, as kubectl does: a Namespace listed after its objects is too late.
+    const later = objects.slice(i + 1).find((m) => m.object.kind === 'Namespace' && m.object.metadata.name === namespace);
+    const hint = later ? `its Namespace comes later (${later.source}): put that first` : `add a Namespace "${namespace}" to the manifests`;
+    problems.push(`${source} (${object.kind} "${object.metadata.name}"): namespaces "${namespace}" not found; ${hint}`);
+  });
+  return problems.length > 0 ? new HeadlessDnsError('NAMESPACE_NOT_FOUND', problems.join('\n')) : error;
 }
 
 /** Validates raw documents; throws INVALID_OBJECT naming every bad document and field. */

@@ -96,7 +96,7 @@ describe('headless-dns serve', () => {
     [['serve', '--ttl', '4000'], /^INVALID_OPTION: --ttl must be a whole number of seconds from 0 to 3600/],
     [['serve', '--pods', 'maybe'], /^INVALID_OPTION: --pods must be one of disabled, insecure, verified/],
     [['serve', '--dns-port', '70000'], /^INVALID_OPTION: --dns-port must be a port number/],
-    [['serve', '--host', 'localhost'], /^INVALID_OPTION: --host must be an IP address/],
+    [['serve', '--host', 'my-laptop'], /^INVALID_OPTION: --host must be an IP address or localhost/],
     [['serve', '--host', '0.0.0.0'], /^INVALID_OPTION: --host 0\.0\.0\.0 is not a loopback address: the API would be open to the network, so it needs --token/],
     [['serve', '--pod-cidr', '10.0.0.0'], /^INVALID_OPTION: --pod-cidr must be an address range/],
     [['serve', '--upstream', 'dns.example'], /^INVALID_OPTION: --upstream must be HOST:PORT/],

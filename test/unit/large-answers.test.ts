@@ -158,7 +158,7 @@ describe('udpMaxSize', () => {
     expect(resolveOptions({ udpMaxSize: 512 }).udpMaxSize).toBe(512);
     expect(resolveOptions({ udpMaxSize: 4096 }).udpMaxSize).toBe(4096);
     for (const bad of [511, 4097, 1232.5, 65535]) {
-      expect(() => resolveOptions({ udpMaxSize: bad })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining('--udp-max-size') }));
+      expect(() => resolveOptions({ udpMaxSize: bad })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining('udpMaxSize') }));
     }
   });
 
