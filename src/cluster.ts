@@ -10,6 +10,7 @@ import { Metrics } from './api/metrics.js';
 import { ControllerManager } from './controllers/manager.js';
 import { PreparedAnswers } from './dns/prepared.js';
 import { nowTimestamp } from './model/pods.js';
+import { resolve as resolvePath } from 'node:path';
 import { Responder } from './dns/responder.js';
 import { DnsTransport } from './dns/transport.js';
 import { HeadlessDnsError } from './errors.js';
@@ -164,6 +165,8 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
     startUnready: options.startUnready,
     podGraceSeconds: options.podGraceSeconds,
     log: options.log,
+    // Claims' directories outlive a restart beside the state file; without one they go on close.
+    ...(options.state ? { volumeRoot: `${resolvePath(options.state)}.volumes` } : {}),
   });
   // HTTPS only when asked: the TLS module (and its certificate library) is loaded only then, for a fast cold start.
   const tlsModule = options.tls ? await import('./api/tls.js') : undefined;

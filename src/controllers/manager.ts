@@ -16,6 +16,7 @@ import { Kubelet } from './kubelet.js';
 import { LeaseController } from './leases.js';
 import { StatefulSetController } from './statefulset.js';
 import { PodTerminator } from './terminator.js';
+import { VolumeController, claimTemplates } from './volumes.js';
 
 export interface ControllerOptions {
   podCidr: Cidr;
@@ -23,6 +24,8 @@ export interface ControllerOptions {
   /** Grace period of pod deletions that do not name one. */
   podGraceSeconds: number;
   log: (message: string) => void;
+  /** The directory the claims' directories go in (`<state>.volumes`); default a temporary one, removed on close (volumes.ts). */
+  volumeRoot?: string;
 }
 
 export class ControllerManager {
@@ -31,6 +34,7 @@ export class ControllerManager {
   private readonly leases: LeaseController;
   private readonly statefulSets: StatefulSetController;
   private readonly endpointSlices: EndpointSliceController;
+  readonly volumes: VolumeController;
   private readonly unsubscribe: () => void;
   private readonly unsubscribeIdle: () => void;
   /** Work marked by events, by stage. */
@@ -38,6 +42,8 @@ export class ControllerManager {
   private sets = new Dirty();
   private pods = new Dirty();
   private services = new Dirty();
+  /** Storage work: owners gone (garbage collection), sets whose spec moved, claims, volumes. */
+  private storage = { owners: new Set<string>(), sets: new Dirty(), claims: new Dirty(), volumes: new Set<string>() };
 
   constructor(
     private readonly store: ObjectStore,
@@ -45,7 +51,8 @@ export class ControllerManager {
   ) {
     this.terminator = new PodTerminator(store, options.podGraceSeconds, (error) => options.log(`pod termination: ${String(error)}`));
     this.kubelet = new Kubelet(store, options.podCidr, options.startUnready);
-    this.statefulSets = new StatefulSetController(store, { deletePod: (pod) => this.terminator.delete(pod) });
+    this.volumes = new VolumeController(store, { ...(options.volumeRoot ? { root: options.volumeRoot } : {}), log: options.log });
+    this.statefulSets = new StatefulSetController(store, { deletePod: (pod) => this.terminator.delete(pod), volumes: this.volumes });
     this.endpointSlices = new EndpointSliceController(store);
     this.leases = new LeaseController(store, options.log);
     this.unsubscribe = store.subscribe((events) => this.onEvents(events));
@@ -54,6 +61,9 @@ export class ControllerManager {
     this.run(() => this.kubelet.syncAll(store.list('Pod').map((pod) => [pod.metadata.namespace ?? 'default', pod.metadata.name] as const)));
     for (const set of store.list('StatefulSet')) this.run(() => this.statefulSets.reconcile(set.metadata.namespace ?? 'default', set.metadata.name));
     for (const service of store.list('Service')) this.run(() => this.endpointSlices.reconcile(service.metadata.namespace ?? 'default', service.metadata.name));
+    this.run(() => this.volumes.ensureDirectories());
+    for (const claim of store.list('PersistentVolumeClaim')) this.run(() => this.volumes.reconcileClaim(claim.metadata.namespace ?? 'default', claim.metadata.name));
+    for (const volume of store.list('PersistentVolume')) this.run(() => this.volumes.reconcileVolume(volume.metadata.name));
   }
 
   close(): void {
@@ -61,6 +71,7 @@ export class ControllerManager {
     this.unsubscribeIdle();
     this.terminator.close();
     this.leases.close();
+    this.volumes.close();
   }
 
   /** A failing reconcile is logged, never thrown into the write that caused it. */
@@ -78,6 +89,10 @@ export class ControllerManager {
       const namespace = object.metadata.namespace ?? 'default';
       switch (object.kind) {
         case 'StatefulSet':
+          if (event.type === 'DELETED' || (object.metadata.generation !== event.previous?.metadata.generation && claimTemplates(object).length)) {
+            this.storage.sets.add(namespace, object.metadata.name);
+          }
+          if (event.type === 'DELETED' && object.metadata.uid) this.storage.owners.add(object.metadata.uid);
           if (event.type === 'DELETED') {
             this.deletedSets.set(`${namespace}/${object.metadata.name}`, { namespace, name: object.metadata.name, uid: object.metadata.uid });
             this.sets.delete(namespace, object.metadata.name);
@@ -87,6 +102,8 @@ export class ControllerManager {
           const before = event.previous as Pod | undefined;
           this.kubelet.notePod(before, event.type === 'DELETED' ? undefined : object);
           this.statefulSets.notePod(before, event.type === 'DELETED' ? undefined : object);
+          for (const claim of this.volumes.notePod(before, event.type === 'DELETED' ? undefined : object)) this.storage.claims.add(namespace, claim);
+          if (event.type === 'DELETED' && object.metadata.uid) this.storage.owners.add(object.metadata.uid);
           if (event.type !== 'DELETED') this.pods.add(namespace, object.metadata.name);
           const owner = controllerOf(object);
           if (owner?.kind === 'StatefulSet') this.sets.add(namespace, owner.name);
@@ -107,6 +124,16 @@ export class ControllerManager {
           break;
         case 'Lease':
           this.leases.watch(object, event.type === 'DELETED');
+          break;
+        case 'PersistentVolumeClaim':
+          this.storage.claims.add(namespace, object.metadata.name);
+          if (object.spec.volumeName) this.storage.volumes.add(object.spec.volumeName);
+          // A set may wait for this claim to be gone before it makes the member again.
+          if (event.type === 'DELETED') for (const set of this.volumes.setsWanting(namespace, object.metadata.name)) this.sets.add(namespace, set);
+          break;
+        case 'PersistentVolume':
+          if (event.type === 'DELETED') this.volumes.volumeGone(object);
+          else this.storage.volumes.add(object.metadata.name);
           break;
         case 'Namespace':
           break;
@@ -129,6 +156,16 @@ export class ControllerManager {
       const work = this.pods;
       this.pods = new Dirty();
       this.run(() => this.kubelet.syncAll(work.entries()));
+      if (this.store.deliveriesPending) return;
+    }
+    if (this.storage.owners.size || !this.storage.sets.isEmpty || !this.storage.claims.isEmpty || this.storage.volumes.size) {
+      // Before the StatefulSet stage: claims get the policy's owners before a condemned member goes.
+      const work = this.storage;
+      this.storage = { owners: new Set(), sets: new Dirty(), claims: new Dirty(), volumes: new Set() };
+      for (const uid of work.owners) this.run(() => this.volumes.collect(uid));
+      for (const [namespace, name] of work.sets.entries()) this.run(() => this.volumes.reconcileSet(namespace, name));
+      for (const [namespace, name] of work.claims.entries()) this.run(() => this.volumes.reconcileClaim(namespace, name));
+      for (const name of work.volumes) this.run(() => this.volumes.reconcileVolume(name));
       if (this.store.deliveriesPending) return;
     }
     if (!this.sets.isEmpty) {

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { OwnerReference, Pod, StatefulSet } from '../model/types.js';
 import type { ObjectStore } from '../store/store.js';
+import type { VolumeController } from './volumes.js';
 import { freezeJson, sameJson } from '../model/json.js';
 import { controllerOf, isPodReady, isRunningAndReady, isTerminating } from '../model/pods.js';
 import { START_UNREADY_ANNOTATION } from './kubelet.js';
@@ -15,6 +16,8 @@ import { MemberIndex, type SetMembers } from './members.js';
 const PENDING = freezeJson({ phase: 'Pending' as const });
 
 export interface StatefulSetControllerOptions {
+  /** Makes the claims of the pods about to be created, in the same write, before them (volumes.ts). */
+  volumes?: Pick<VolumeController, 'withClaims'>;
   /** Deletes a pod the way the API does (graceful or not). */
   deletePod: (pod: Pod) => void;
 }
@@ -127,7 +130,8 @@ export class StatefulSetController {
     }
     // Parallel makes every missing member in one write.
     if (missing.length) {
-      this.store.apply(missing, 'create', true);
+      if (this.options.volumes) this.store.commit(this.options.volumes.withClaims(set, missing));
+      else this.store.apply(missing, 'create', true);
       // OrderedReady waits for the new member before anything else, as the
       // Kubernetes controller returns once it has created a pod.
       if (ordered) return;

@@ -85,6 +85,11 @@ function serviceNeedsClusterIp(service: Service): boolean {
   return service.spec.type !== 'ExternalName' && !headless;
 }
 
+function hasFinalizers(object: KubeObject): boolean {
+  const finalizers = object.metadata.finalizers;
+  return Array.isArray(finalizers) && finalizers.length > 0;
+}
+
 /** Whether a write changes what metadata.generation counts: the spec (for slices, their content). */
 function sameSpec(a: KubeObject, b: KubeObject): boolean {
   if (a.kind === 'EndpointSlice' && b.kind === 'EndpointSlice') {
@@ -375,7 +380,8 @@ export class ObjectStore {
   delete(kind: Kind, namespace: string | undefined, name: string): KubeObject {
     const events = this.commit([{ op: 'delete', kind, namespace, name }]);
     const own = events.find((event) => event.object.kind === kind && event.object.metadata.name === name);
-    return (own ?? events[0])!.object;
+    // An object already being deleted, held by its finalizers, is not changed by another delete.
+    return (own ?? events[0])?.object ?? this.get(kind, namespace, name)!;
   }
 
   /**
@@ -409,6 +415,8 @@ export class ObjectStore {
       return this.get(kind, namespace, name);
     };
     const plannedIps = new Set<string>();
+    /** key → the version a finalizer-removing write left, which its DELETED event shows. */
+    const lastVersions = new Map<string, KubeObject>();
     // Most writes of a batch are in one namespace: look it up once, not once per object.
     let checkedNamespace: string | undefined;
     const namespaceIn = (namespace: string): boolean => {
@@ -438,6 +446,15 @@ export class ObjectStore {
             for (const object of namespaces.get(change.name)?.values() ?? []) remember(keyOf(object), object.kind, change.name, object.metadata.name, null);
           }
         }
+        const held = view(change.kind, change.namespace, change.name, key)!;
+        if (change.kind !== 'Namespace' && hasFinalizers(held)) {
+          // Finalizers hold the object: deleting it marks it (deletionTimestamp, grace 0), as the
+          // API server does; it goes when the last finalizer is removed. A second delete changes nothing.
+          if (!held.metadata.deletionTimestamp) {
+            remember(key, change.kind, change.namespace, change.name, { ...held, metadata: { ...held.metadata, deletionTimestamp: nowTimestamp(), deletionGracePeriodSeconds: 0 } } as KubeObject);
+          }
+          continue;
+        }
         remember(key, change.kind, change.namespace, change.name, null);
         continue;
       }
@@ -463,6 +480,12 @@ export class ObjectStore {
       }
       const next = writableCopy(input, change.owned === true);
       if (isNamespaced(next.kind)) next.metadata.namespace = namespace;
+      if (existing?.metadata.deletionTimestamp && hasFinalizers(existing) && !hasFinalizers(next)) {
+        // The write that removes the last finalizer of an object being deleted deletes it.
+        remember(key, next.kind, namespace, next.metadata.name, null);
+        lastVersions.set(key, next);
+        continue;
+      }
       if (next.kind === 'Service') this.planClusterIps(next, existing as Service | undefined, plannedIps, dryRun);
       remember(key, next.kind, namespace, next.metadata.name, next);
     }
@@ -481,14 +504,17 @@ export class ObjectStore {
         this.indexes.drop(key, previous);
         if (previous.kind === 'Service') this.releaseClusterIps(previous);
         // A deleted object's last resourceVersion is the one that deleted it, as watchers see it.
-        const gone = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(++this.resourceVersion) } } as KubeObject;
+        const last = lastVersions.get(key) ?? previous;
+        const gone = { ...last, metadata: { ...last.metadata, resourceVersion: String(++this.resourceVersion) } } as KubeObject;
         events.push({ type: 'DELETED', object: freezeJson(gone), previous });
         continue;
       }
       next.metadata.uid = previous?.metadata.uid ?? next.metadata.uid ?? newUid();
       next.metadata.creationTimestamp = previous?.metadata.creationTimestamp ?? now;
       const generation = previous?.metadata.generation ?? 0;
-      next.metadata.generation = !previous ? 1 : sameSpec(previous, next) ? generation : generation + 1;
+      // Marking an object held by finalizers as deleted moves its generation too (markAsDeleting).
+      const marked = !!previous && !previous.metadata.deletionTimestamp && !!next.metadata.deletionTimestamp && hasFinalizers(next);
+      next.metadata.generation = !previous ? 1 : sameSpec(previous, next) && !marked ? generation : generation + 1;
       if (previous) {
         // A write that changes nothing is no change: same resourceVersion, no event (as the API server does).
         next.metadata.resourceVersion = previous.metadata.resourceVersion;
