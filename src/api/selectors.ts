@@ -429,6 +429,42 @@ const FIELDS: Record<string, (object: KubeObject) => string | undefined> = {
   'spec.nodeName': (o) => (o.kind === 'Pod' && typeof o.spec.nodeName === 'string' ? o.spec.nodeName : undefined),
 };
 
+type FieldGetter = (object: KubeObject) => string | undefined;
+const eventField =
+  (read: (event: Extract<KubeObject, { kind: 'Event' }>) => unknown): FieldGetter =>
+  (o) => (o.kind === 'Event' ? String(read(o) ?? '') : undefined);
+
+/**
+ * The fields Events are selected by (pkg/registry/core/event/strategy.go
+ * ToSelectableFields); `kubectl describe` asks for involvedObject.name,
+ * namespace, kind and uid. Only Events have them.
+ */
+const EVENT_FIELDS: Record<string, FieldGetter> = {
+  'involvedObject.kind': eventField((e) => e.involvedObject.kind),
+  'involvedObject.namespace': eventField((e) => e.involvedObject.namespace),
+  'involvedObject.name': eventField((e) => e.involvedObject.name),
+  'involvedObject.uid': eventField((e) => e.involvedObject.uid),
+  'involvedObject.apiVersion': eventField((e) => e.involvedObject.apiVersion),
+  'involvedObject.resourceVersion': eventField((e) => e.involvedObject.resourceVersion),
+  'involvedObject.fieldPath': eventField((e) => e.involvedObject.fieldPath),
+  reason: eventField((e) => e.reason),
+  reportingComponent: eventField((e) => e.reportingComponent),
+  // source.component, else reportingController (the events.k8s.io writers leave source empty).
+  source: eventField((e) => e.source?.component || e.reportingComponent),
+  type: eventField((e) => e.type),
+};
+
+/** The events.k8s.io/v1 names of the same fields (eventsv1.ts rewrites them before a request's kind is parsed). */
+const EVENTS_V1_FIELDS = ['regarding.kind', 'regarding.namespace', 'regarding.name', 'regarding.uid', 'regarding.apiVersion', 'regarding.resourceVersion', 'regarding.fieldPath', 'reportingController'];
+
+/** The field a selector names, for objects of `kind`; with no kind (a syntax pre-check), any kind's field. */
+function fieldGetter(field: string, kind: KubeObject['kind'] | undefined): FieldGetter | undefined {
+  if (Object.hasOwn(FIELDS, field)) return FIELDS[field]!;
+  if ((kind === 'Event' || kind === undefined) && Object.hasOwn(EVENT_FIELDS, field)) return EVENT_FIELDS[field]!;
+  if (kind === undefined && EVENTS_V1_FIELDS.includes(field)) return () => undefined;
+  return undefined;
+}
+
 /** fields.splitTerms: split on commas not escaped by a backslash (the backslash stays). */
 function splitTerms(selector: string): string[] {
   const terms: string[] = [];
@@ -481,7 +517,7 @@ function unescapeValue(value: string): string {
  * server does: first the syntax of every term, then whether each field is one
  * this server can select on. Throws a 400 BadRequest ApiError otherwise.
  */
-export function parseFieldSelector(text: string | undefined): ObjectMatcher {
+export function parseFieldSelector(text: string | undefined, kind?: KubeObject['kind']): ObjectMatcher {
   if (!text) return everything;
   // Go sorts the terms before parsing, so of several bad terms the first in byte order is reported.
   const terms = splitTerms(text).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -499,7 +535,7 @@ export function parseFieldSelector(text: string | undefined): ObjectMatcher {
   }
   const tests = parsed.map(({ field, op, value }) => {
     // The API server's field label conversion (e.g. the Pod one in pkg/apis/core/v1/conversion.go).
-    const getter = Object.hasOwn(FIELDS, field) ? FIELDS[field]! : undefined;
+    const getter = fieldGetter(field, kind);
     if (!getter) throw ApiError.of('BadRequest', `field label not supported: ${field}`);
     return op === '!=' ? (o: KubeObject) => (getter(o) ?? '') !== value : (o: KubeObject) => (getter(o) ?? '') === value;
   });
