@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { stringify as toYaml } from 'yaml';
 import { buildApiApp } from './api/app.js';
 import { Metrics } from './api/metrics.js';
+import { healthyConditions, podAdmission, timestampAt, unknownConditions } from './controllers/nodelifecycle.js';
+import { systemClock } from './model/clock.js';
 import { ControllerManager } from './controllers/manager.js';
 import { PreparedAnswers } from './dns/prepared.js';
 import { nowTimestamp } from './model/pods.js';
@@ -16,7 +18,7 @@ import { DnsTransport } from './dns/transport.js';
 import { HeadlessDnsError } from './errors.js';
 import { type LoadedManifests, loadManifestSources, namingManifestNamespaces } from './model/manifest.js';
 import { isPodReady, isTerminating, controllerOf } from './model/pods.js';
-import type { Kind, KubeObject, Pod, StatefulSet } from './model/types.js';
+import type { Kind, KubeObject, Node, Pod, StatefulSet } from './model/types.js';
 import { parseLabelSelector } from './api/selectors.js';
 import { type ClusterRoute, lookupVia, routeNodeDns } from './node-dns/patch.js';
 import { registryAddresses } from './node-dns/registry.js';
@@ -70,6 +72,15 @@ export interface StartedCluster {
   /** Ready, not terminating members of a StatefulSet, by name. */
   readyMembers(statefulSet: string, namespace?: string): string[];
   /** Empties the registry: every object but the default and kube-system namespaces. */
+  /**
+   * Fails a node as when its kubelet stops posting status (`Unknown`, the
+   * default) or reports not ready (`False`): its pods leave DNS at once, are
+   * evicted after `podEvictionSeconds` (300) and stay Terminating until
+   * force-deleted (`deletePod(name, { gracePeriodSeconds: 0 })`). Returns the Node.
+   */
+  failNode(node: string, options?: { status?: 'Unknown' | 'False' }): Node;
+  /** The node's kubelet reports Ready again: taints go, pods not yet evicted are Ready again, terminating ones finish. */
+  restoreNode(node: string): Node;
   reset(): void;
   /** A node:dns promises Resolver that asks this cluster. */
   resolver(options?: { timeout?: number; tries?: number }): dnsPromises.Resolver;
@@ -128,7 +139,8 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
   const loaded = options.manifests.length > 0 ? await loadManifestSources(options.manifests, { recursive: options.recursive }) : { objects: [], skipped: [] };
   for (const skip of loaded.skipped) options.log(`${skip.source}: skipped ${skip.kind} "${skip.name}": headless-dns does not model this kind`);
 
-  const store = new ObjectStore(options.serviceCidrs ? { serviceCidrs: options.serviceCidrs } : {});
+  // DefaultTolerationSeconds admission: every pod created gets the not-ready/unreachable tolerations.
+  const store = new ObjectStore({ ...(options.serviceCidrs ? { serviceCidrs: options.serviceCidrs } : {}), admit: podAdmission(options.podEvictionSeconds) });
   let journal: StateJournal | undefined;
   let restored = false;
   if (options.state) {
@@ -166,6 +178,8 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
     podGraceSeconds: options.podGraceSeconds,
     log: options.log,
     // Claims' directories outlive a restart beside the state file; without one they go on close.
+    nodes: options.nodes,
+    ...(options.clock ? { clock: options.clock } : {}),
     ...(options.state ? { volumeRoot: `${resolvePath(options.state)}.volumes` } : {}),
   });
   // HTTPS only when asked: the TLS module (and its certificate library) is loaded only then, for a fast cold start.
@@ -317,9 +331,10 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
       await stopAll();
     })());
 
+  const clock = options.clock ?? systemClock;
   const mustGet = <K extends Kind>(kind: K, name: string, namespace: string): Extract<KubeObject, { kind: K }> => {
-    const object = store.get(kind, namespace, name);
-    if (!object) throw new HeadlessDnsError('NOT_FOUND', `${kind} "${namespace}/${name}" not found`);
+    const object = store.get(kind, kind === 'Node' ? undefined : namespace, name);
+    if (!object) throw new HeadlessDnsError('NOT_FOUND', `${kind} "${kind === 'Node' ? name : `${namespace}/${name}`}" not found`);
     return object;
   };
   const readyMembers = (statefulSet: string, namespace = 'default'): string[] => {
@@ -402,11 +417,33 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
     waitForReadyMembers: (statefulSet, count, { namespace = 'default', timeoutMs } = {}) =>
       handle.waitFor(() => readyMembers(statefulSet, namespace).length >= count, timeoutMs !== undefined ? { timeoutMs } : {}),
     readyMembers,
+    failNode: (name, { status = 'Unknown' } = {}) => {
+      const node = mustGet('Node', name, '');
+      const at = timestampAt(clock.now());
+      const healthy = node.status?.conditions?.length ? node.status.conditions : healthyConditions(at);
+      const conditions =
+        status === 'Unknown'
+          ? unknownConditions(healthy, at)
+          : healthy.map((c) => (c.type === 'Ready' ? { ...c, status: 'False' as const, lastHeartbeatTime: at, lastTransitionTime: at, reason: 'KubeletNotReady', message: 'the emulated kubelet was stopped (failNode)' } : c));
+      store.apply([{ ...node, status: { ...node.status, conditions } }]);
+      return mustGet('Node', name, '');
+    },
+    restoreNode: (name) => {
+      const node = mustGet('Node', name, '');
+      const at = timestampAt(clock.now());
+      store.apply([{ ...node, status: { ...node.status, conditions: healthyConditions(at) } }]);
+      return mustGet('Node', name, '');
+    },
     reset: () => {
       const doomed = store.all().filter((o) => (o.kind === 'Namespace' ? !['default', 'kube-system'].includes(o.metadata.name) : ['default', 'kube-system'].includes(o.metadata.namespace ?? '')));
       // Pods last: their StatefulSets are gone by then, so nothing brings them back.
       const order = (o: KubeObject): number => (o.kind === 'Pod' ? 1 : 0);
       store.commit(doomed.sort((a, b) => order(a) - order(b)).map((o) => ({ op: 'delete' as const, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name })));
+      // Nodes stay registered, healthy and schedulable again for the next test.
+      for (const node of store.list('Node')) {
+        if (node.spec?.unschedulable) store.apply([{ ...node, spec: { ...node.spec, unschedulable: false } }]);
+        if (node.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') handle.restoreNode(node.metadata.name);
+      }
     },
     resolver,
     lookup: lookupVia(route),

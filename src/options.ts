@@ -11,6 +11,7 @@ import type { Upstream } from './dns/forward.js';
 import { defaultMaxTcpConnections, TCP_DEFAULTS } from './dns/transport.js';
 import { UDP_MAX_SIZE_DEFAULT, UDP_MAX_SIZE_MAX, UDP_MAX_SIZE_MIN } from './dns/wire.js';
 import { type Cidr, parseCidr } from './store/allocator.js';
+import type { Clock } from './model/clock.js';
 
 export interface ClusterOptions {
   /** Manifests to apply at start: files, directories, http(s) URLs, or `-` for stdin (as kubectl -f). Default: none. */
@@ -60,6 +61,23 @@ export interface ClusterOptions {
   startUnready?: boolean;
   /** Grace period of pod deletions that do not name one, in seconds. Default 0. */
   podGraceSeconds?: number;
+  /**
+   * Nodes, 1–100: `headless-dns`, then `headless-dns-m02`, `headless-dns-m03`, ...
+   * (minikube's names); pods are spread over them. Default 1.
+   */
+  nodes?: number;
+  /**
+   * How long a pod stays on a failed node before it is evicted, in seconds: the
+   * `tolerationSeconds` of the not-ready and unreachable tolerations every new pod
+   * gets at admission (kube-apiserver's --default-not-ready-toleration-seconds and
+   * --default-unreachable-toleration-seconds). Default 300, as in Kubernetes.
+   */
+  podEvictionSeconds?: number;
+  /**
+   * The clock everything that waits asks (evictions, ...): a `ManualClock` from
+   * `headless-dns/testing` lets a test move time instead of sleeping. Default: the system clock.
+   */
+  clock?: Clock;
   /** Idle TCP connections are closed after this many milliseconds. Default 10000. */
   tcpIdleTimeoutMs?: number;
   /**
@@ -119,6 +137,9 @@ export interface ResolvedOptions {
   readonly podCidr: Cidr;
   readonly startUnready: boolean;
   readonly podGraceSeconds: number;
+  readonly nodes: number;
+  readonly podEvictionSeconds: number;
+  readonly clock?: Clock;
   readonly tcpIdleTimeoutMs: number;
   readonly tcpFrameTimeoutMs: number;
   readonly maxTcpConnections: number;
@@ -142,6 +163,8 @@ export const DEFAULTS = {
   udpMaxSize: UDP_MAX_SIZE_DEFAULT,
   podCidr: '127.10.0.0/16',
   podGraceSeconds: 0,
+  nodes: 1,
+  podEvictionSeconds: 300,
 } as const;
 
 const POD_MODES: readonly PodMode[] = ['disabled', 'insecure', 'verified'];
@@ -171,6 +194,9 @@ const SERVE_FLAGS = {
   podCidr: '--pod-cidr',
   startUnready: '--start-unready',
   podGraceSeconds: '--pod-grace-period',
+  nodes: '--nodes',
+  podEvictionSeconds: '--pod-eviction-seconds',
+  clock: undefined,
   tcpIdleTimeoutMs: undefined,
   tcpFrameTimeoutMs: undefined,
   maxTcpConnections: '--max-tcp-connections',
@@ -285,6 +311,14 @@ export function resolveOptions(
   }
   const grace = input.podGraceSeconds ?? DEFAULTS.podGraceSeconds;
   if (!Number.isInteger(grace) || grace < 0) throw invalid(`${nameOf('podGraceSeconds')} must be a whole number of seconds from 0 up, got ${String(grace)}`);
+  const nodes = input.nodes ?? DEFAULTS.nodes;
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 100) throw invalid(`${nameOf('nodes')} must be a whole number from 1 to 100, got ${String(nodes)}`);
+  const eviction = input.podEvictionSeconds ?? DEFAULTS.podEvictionSeconds;
+  if (!Number.isInteger(eviction) || eviction < 0) throw invalid(`${nameOf('podEvictionSeconds')} must be a whole number of seconds from 0 up, got ${String(eviction)}`);
+  const clock = input.clock;
+  if (clock !== undefined && (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function')) {
+    throw invalid(`${nameOf('clock')} must have now() and setTimeout(fn, ms), as ManualClock does`);
+  }
   return Object.freeze({
     manifests: Object.freeze([...(input.manifests ?? [])]),
     recursive: input.recursive ?? false,
@@ -303,6 +337,9 @@ export function resolveOptions(
     podCidr,
     startUnready: input.startUnready ?? false,
     podGraceSeconds: grace,
+    nodes,
+    podEvictionSeconds: eviction,
+    ...(clock ? { clock } : {}),
     tcpIdleTimeoutMs: idle,
     tcpFrameTimeoutMs: frameTimeout,
     maxTcpConnections: maxTcp,

@@ -41,3 +41,5 @@ export function useCluster(hooks: Hooks, options: ClusterOptions = {}): () => St
 }
 
 export { startCluster, type StartedCluster };
+/** A clock that moves only when told (`clock.advance(300_000)`): pass it as the `clock` option to drive evictions. */
+export { ManualClock, type Clock } from './model/clock.js';

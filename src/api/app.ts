@@ -137,7 +137,7 @@ function resolveTarget(group: string, version: string, rest: string[]): ObjectTa
     def,
     ...(namespace !== undefined ? { namespace } : {}),
     ...(name !== undefined ? { name } : {}),
-    ...(sub !== undefined ? { subresource: sub as 'status' | 'scale' } : {}),
+    ...(sub !== undefined ? { subresource: sub as 'status' | 'scale' | 'eviction' } : {}),
   };
 }
 
@@ -246,6 +246,8 @@ export function buildApiApp(options: ApiOptions): ApiApp {
       ...(query.labelSelector ? { labelSelector: query.labelSelector } : {}),
       ...(query.fieldSelector ? { fieldSelector: query.fieldSelector } : {}),
       ...(wantsTable(request.headers.accept) ? { table: { include: include(query) } } : {}),
+    // An Eviction is only ever created (the API server answers any other verb this way).
+    if (target.subresource === 'eviction' && request.method !== 'POST') throw ApiError.of('MethodNotAllowed', 'the server does not allow this method on the requested resource');
     };
     const body = (): unknown => {
       const given = objectBody(request);
@@ -287,6 +289,7 @@ export function buildApiApp(options: ApiOptions): ApiApp {
         return objects.update(target, body(), { dryRun });
       }
       case 'PATCH': {
+        if (target.subresource === 'eviction') return reply.code(201).send(objects.evict(target, body(), { dryRun: dryRunOf(query.dryRun, 'CreateOptions') }));
         if (target.name === undefined) throw ApiError.of('MethodNotAllowed', 'PATCH needs an object name in the path');
         const type = patchTypeOf(request.headers['content-type']);
         const dryRun = dryRunOf(query.dryRun, 'PatchOptions');

@@ -48,7 +48,10 @@ function entries(def: ResourceDef): unknown[] {
     ...(def.categories.length ? { categories: def.categories } : {}),
   };
   const subs = def.subresources.map((sub) =>
-    sub === 'scale'
+    // pods/eviction: kubectl drain evicts through policy/v1 when discovery lists it here (drain.CheckEvictionSupport).
+    sub === 'eviction'
+      ? { name: `${def.plural}/eviction`, singularName: '', namespaced: def.namespaced, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] }
+      : sub === 'scale'
       ? { name: `${def.plural}/scale`, singularName: '', namespaced: def.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] }
       : { name: `${def.plural}/status`, singularName: '', namespaced: def.namespaced, kind: def.kind, verbs: ['get', 'patch', 'update'] },
   );

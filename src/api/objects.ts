@@ -18,7 +18,7 @@ import { type ResourceDef, groupVersion } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError } from './status.js';
 import { type IncludeObject, toTable } from './tables.js';
-import type { WatchHub } from './watch.js';
+import { type WatchHub, tooLargeResourceVersion } from './watch.js';
 
 export interface ObjectTarget {
   def: ResourceDef;
@@ -208,7 +208,8 @@ export class ObjectApi {
         resourceVersion: since,
         matches: (o) => byLabel(o) && byField(o),
         render: (object) => {
-          if (!table) return object;
+          // A group that shows the stored objects in another shape (events.k8s.io) converts them.
+          if (!table) return options.view ? options.view(object) : object;
           const withColumns = !columnsSent;
           columnsSent = true;
           return toTable(target.def.kind, [object], { include: table.include, resourceVersion: object.metadata.resourceVersion ?? '', withColumns });

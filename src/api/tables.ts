@@ -191,6 +191,68 @@ function externalIp(o: KubeObject): string {
 
 const PRINTERS: Record<KubeObject['kind'], Printer> = {
   Pod: {
+/**
+ * printNode: STATUS is Ready or NotReady (from the Ready condition; Unknown
+ * without one), then SchedulingDisabled when cordoned; ROLES from the
+ * node-role.kubernetes.io/<role> and kubernetes.io/role labels.
+ */
+export function nodeCells(o: KubeObject, now: number): Cell[] {
+  if (o.kind !== 'Node') return [];
+  const status = record(o.status);
+  const ready = records(status.conditions).find((c) => c.type === 'Ready');
+  const states = ready ? [ready.status === 'True' ? 'Ready' : 'NotReady'] : ['Unknown'];
+  if (o.spec?.unschedulable === true) states.push('SchedulingDisabled');
+  const roles = new Set<string>();
+  for (const [key, value] of Object.entries(o.metadata.labels ?? {})) {
+    if (key.startsWith('node-role.kubernetes.io/') && key.length > 'node-role.kubernetes.io/'.length) roles.add(key.slice('node-role.kubernetes.io/'.length));
+    else if (key === 'kubernetes.io/role' && value) roles.add(value);
+  }
+  const address = (type: string): string => text(records(status.addresses).find((a) => a.type === type)?.address) || '<none>';
+  const info = record(status.nodeInfo);
+  return [
+    o.metadata.name,
+    states.join(','),
+    roles.size ? [...roles].sort().join(',') : '<none>',
+    age(o, now),
+    text(info.kubeletVersion),
+    address('InternalIP'),
+    address('ExternalIP'),
+    text(info.osImage) || '<unknown>',
+    text(info.kernelVersion) || '<unknown>',
+    text(info.containerRuntimeVersion) || '<unknown>',
+  ];
+}
+
+/** translateTimestampSince (and its MicroTime twin): the age of a timestamp, <unknown> when there is none. */
+function since(timestamp: unknown, now: number): string {
+  const at = typeof timestamp === 'string' ? Date.parse(timestamp) : Number.NaN;
+  return Number.isNaN(at) ? '<unknown>' : humanDuration(now - at);
+}
+
+/**
+ * printEvent: LAST SEEN is lastTimestamp (else the first: firstTimestamp, or
+ * eventTime for events.k8s.io writers; a series' last observation wins), COUNT
+ * at least 1, OBJECT kind/name in lower case, SOURCE "component, host"
+ * (formatEventSource, falling back to reportingController/Instance).
+ */
+function eventCells(o: KubeObject, now: number): Cell[] {
+  if (o.kind !== 'Event') return [];
+  const first = o.firstTimestamp ? since(o.firstTimestamp, now) : since(o.eventTime, now);
+  let last = o.lastTimestamp ? since(o.lastTimestamp, now) : first;
+  let count = typeof o.count === 'number' ? o.count : 0;
+  const series = o.series === undefined || o.series === null ? undefined : record(o.series);
+  if (series) {
+    last = since(series.lastObservedTime, now);
+    count = Number(series.count ?? 0);
+  } else if (count === 0) count = 1;
+  const ref = o.involvedObject ?? {};
+  const kind = text(ref.kind).toLowerCase();
+  const target = text(ref.name) ? `${kind}/${text(ref.name)}` : kind;
+  const component = text(o.source?.component) || text(o.reportingComponent);
+  const host = text(o.source?.host) || text(o.reportingInstance);
+  return [last, text(o.type), text(o.reason), target, text(ref.fieldPath), host ? `${component}, ${host}` : component, text(o.message), first, count, o.metadata.name];
+}
+
     columns: [NAME, col('Ready'), col('Status'), col('Restarts'), AGE, col('IP', 1), col('Node', 1), col('Nominated Node', 1), col('Readiness Gates', 1)],
     cells: (o, now) => podCells(o, now).cells,
     conditions: (o, now) => podCells(o, now).conditions,

@@ -63,6 +63,11 @@ Options:
                           status. Default: pods are Ready at once.
       --pod-grace-period S  seconds a deleted pod stays terminating when the delete
                           names no grace period. Default ${DEFAULTS.podGraceSeconds}.
+      --nodes N           nodes pods are spread over, 1-100: headless-dns,
+                          headless-dns-m02, ... (minikube's names). Default ${DEFAULTS.nodes}.
+      --pod-eviction-seconds S  how long pods stay on a failed node before they
+                          are evicted (the tolerationSeconds new pods get).
+                          Default ${DEFAULTS.podEvictionSeconds}, as in Kubernetes.
       --udp-max-size N    largest UDP reply, ${UDP_MAX_SIZE_MIN}-${UDP_MAX_SIZE_MAX} bytes: larger EDNS buffer
                           sizes are lowered to it and bigger answers get TC, so
                           clients retry over TCP (CoreDNS bufsize). Default ${DEFAULTS.udpMaxSize}.
@@ -171,6 +176,8 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
         'pod-cidr': { type: 'string' },
         'start-unready': { type: 'boolean' },
         'pod-grace-period': { type: 'string' },
+        nodes: { type: 'string' },
+        'pod-eviction-seconds': { type: 'string' },
         state: { type: 'string' },
         reapply: { type: 'boolean' },
         'max-tcp-connections': { type: 'string' },
@@ -195,6 +202,8 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
   const ttl = integer(v.ttl, '--ttl');
   const apiPort = integer(v['api-port'], '--api-port');
   const grace = integer(v['pod-grace-period'], '--pod-grace-period');
+  const nodes = integer(v.nodes, '--nodes');
+  const podEvictionSeconds = integer(v['pod-eviction-seconds'], '--pod-eviction-seconds');
   const maxTcpConnections = integer(v['max-tcp-connections'], '--max-tcp-connections');
   const udpMaxSize = integer(v['udp-max-size'], '--udp-max-size');
   if (v['kubeconfig-set-current'] && v.kubeconfig === undefined) throw new HeadlessDnsError('INVALID_OPTION', '--kubeconfig-set-current needs --kubeconfig FILE');
@@ -220,6 +229,8 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
       ...(v['pod-cidr'] !== undefined ? { podCidr: v['pod-cidr'] } : {}),
       ...(v['start-unready'] ? { startUnready: true } : {}),
       ...(grace !== undefined ? { podGraceSeconds: grace } : {}),
+      ...(nodes !== undefined ? { nodes } : {}),
+      ...(podEvictionSeconds !== undefined ? { podEvictionSeconds } : {}),
       ...(v.state !== undefined ? { state: v.state } : {}),
       ...(v.reapply ? { reapply: true } : {}),
       ...(maxTcpConnections !== undefined ? { maxTcpConnections } : {}),

@@ -5,13 +5,18 @@
 import { HeadlessDnsError } from '../errors.js';
 import { nowTimestamp, runningConditions } from '../model/pods.js';
 import type { Pod, PodCondition } from '../model/types.js';
+import type { PodPlacement } from './nodelifecycle.js';
 import { freezeJson } from '../model/json.js';
 import { AddressAllocator, type Cidr } from '../store/allocator.js';
 import type { ObjectStore } from '../store/store.js';
 import { LOCAL_PROCESS_ANNOTATION } from './leases.js';
+import type { EventRecorder } from './events.js';
 
 /** A pod (or a StatefulSet, for its pods) with this annotation set to "true" starts unready. */
 export const START_UNREADY_ANNOTATION = 'headless-dns.io/start-unready';
+
+/** Every node is this machine. */
+const HOST_IPS = freezeJson([{ ip: '127.0.0.1' }]);
 
 interface ContainerStatus {
   name: string;
@@ -37,6 +42,10 @@ export class Kubelet {
     private readonly store: ObjectStore,
     podCidr: Cidr,
     private readonly startUnready: boolean,
+    /** Where pods run (nodelifecycle.ts): which node a new pod is bound to, and whether a node's kubelet is up. */
+    private readonly placement?: PodPlacement,
+    /** Where the kubelet's pod events go (Pulled, Created, Started). */
+    private readonly recorder?: EventRecorder,
   ) {
     this.ips = new AddressAllocator(podCidr, (ip) => this.used.has(ip), 1n);
     for (const pod of store.list('Pod')) this.notePod(undefined, pod);
@@ -56,6 +65,22 @@ export class Kubelet {
       if (pod) started.push(pod);
     }
     if (started.length) this.store.apply(started, 'update', true);
+    if (this.recorder) for (const pod of started) if (pod.status?.podIP) this.recordStarted(pod, this.recorder);
+  }
+
+  /**
+   * What a kubelet reports as it starts a pod's containers (pkg/kubelet/images
+   * and kuberuntime, v1.32 wording), about each container (fieldPath
+   * spec.containers{name}). An emulated node has every image, so none is pulled.
+   */
+  private recordStarted(pod: Pod, recorder: EventRecorder): void {
+    const source = { component: 'kubelet', host: typeof pod.spec.nodeName === 'string' ? pod.spec.nodeName : 'headless-dns' };
+    for (const container of pod.spec.containers) {
+      const fieldPath = `spec.containers{${container.name}}`;
+      recorder.record(pod, 'Normal', 'Pulled', `Container image ${JSON.stringify(container.image ?? '')} already present on machine`, source, fieldPath);
+      recorder.record(pod, 'Normal', 'Created', `Created container: ${container.name}`, source, fieldPath);
+      recorder.record(pod, 'Normal', 'Started', `Started container ${container.name}`, source, fieldPath);
+    }
   }
 
   sync(namespace: string, name: string): void {
@@ -70,6 +95,20 @@ export class Kubelet {
     if (pod.metadata.annotations?.[LOCAL_PROCESS_ANNOTATION]) return undefined;
     const phase = pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') return undefined;
+    let nodeName = typeof pod.spec.nodeName === 'string' && pod.spec.nodeName ? pod.spec.nodeName : undefined;
+    let scheduled = false;
+    if (this.placement) {
+      if (nodeName === undefined) {
+        // The scheduler's part: bind the pod to a node that can take it, or say why none can.
+        const choice = this.placement.schedule(pod);
+        if ('unschedulable' in choice) return this.unschedulable(pod, choice.unschedulable);
+        nodeName = choice.node;
+        scheduled = true;
+      } else if (!this.placement.kubeletUp(nodeName)) {
+        // Bound to a node whose kubelet is down (or that does not exist): nobody starts it.
+        return undefined;
+      }
+    }
     let ip: string;
     try {
       ip = this.ips.allocate();
@@ -80,13 +119,15 @@ export class Kubelet {
     this.used.add(ip);
     const ready = !(this.startUnready || pod.metadata.annotations?.[START_UNREADY_ANNOTATION] === 'true');
     const now = nowTimestamp();
+    if (scheduled) this.placement?.recordScheduled(pod, nodeName!);
     return {
       ...pod,
-      spec: { ...pod.spec, nodeName: typeof pod.spec.nodeName === 'string' ? pod.spec.nodeName : 'headless-dns' },
+      spec: { ...pod.spec, nodeName: nodeName ?? 'headless-dns' },
       status: {
         ...(pod.status ?? {}),
         phase: 'Running',
         hostIP: '127.0.0.1',
+        hostIPs: HOST_IPS,
         podIP: ip,
         podIPs: [{ ip }],
         startTime: now,
@@ -94,6 +135,15 @@ export class Kubelet {
         containerStatuses: this.containerStatuses(pod.spec.containers, ready, now),
       },
     };
+  }
+
+  /** A pod no node can take stays Pending with PodScheduled False (written once per distinct reason). */
+  private unschedulable(pod: Pod, message: string): Pod | undefined {
+    const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    if (scheduled?.status === 'False' && scheduled.message === message) return undefined;
+    this.placement?.recordUnschedulable(pod, message);
+    const condition: PodCondition = { type: 'PodScheduled', status: 'False', lastProbeTime: null, lastTransitionTime: nowTimestamp(), reason: 'Unschedulable', message };
+    return { ...pod, status: { ...(pod.status ?? {}), phase: 'Pending', conditions: [condition] } };
   }
 
   private conditions(ready: boolean, at: string): PodCondition[] {

@@ -12,11 +12,15 @@ import type { ObjectStore, StoreEvent } from '../store/store.js';
 import { SERVICE_NAME_LABEL } from '../model/types.js';
 import { EndpointSliceController, MANAGED_BY, MANAGED_BY_LABEL } from './endpointslice.js';
 import { controllerOf } from '../model/pods.js';
+import { systemClock, type Clock } from '../model/clock.js';
+import { NodeLifecycleController, nodeNames } from './nodelifecycle.js';
 import { Kubelet } from './kubelet.js';
+import { StoredEventRecorder } from './events.js';
 import { LeaseController } from './leases.js';
 import { StatefulSetController } from './statefulset.js';
 import { PodTerminator } from './terminator.js';
 import { VolumeController, claimTemplates } from './volumes.js';
+import type { EventRecorder } from './events.js';
 
 export interface ControllerOptions {
   podCidr: Cidr;
@@ -24,23 +28,35 @@ export interface ControllerOptions {
   /** Grace period of pod deletions that do not name one. */
   podGraceSeconds: number;
   log: (message: string) => void;
+  /** Nodes the emulated kubelets register at start (headless-dns, headless-dns-m02, ...). Default 1. */
+  nodes?: number;
+  /** The clock node evictions wait on. Default: the system clock. */
+  clock?: Clock;
+  /** Where the node lifecycle controller, the scheduler and taint eviction record events. Default: a bounded in-memory list. */
+  recorder?: EventRecorder;
   /** The directory the claims' directories go in (`<state>.volumes`); default a temporary one, removed on close (volumes.ts). */
   volumeRoot?: string;
+  /** How long a stored Event lives after its last write (the API server's --event-ttl). Default 3600. */
+  eventTtlSeconds?: number;
 }
 
 export class ControllerManager {
   readonly terminator: PodTerminator;
+  readonly nodes: NodeLifecycleController;
   private readonly kubelet: Kubelet;
   private readonly leases: LeaseController;
   private readonly statefulSets: StatefulSetController;
   private readonly endpointSlices: EndpointSliceController;
   readonly volumes: VolumeController;
+  /** The recorder every controller reports to: Events stored through the store (events.ts), unless options.recorder is given. */
+  readonly recorder: EventRecorder;
   private readonly unsubscribe: () => void;
   private readonly unsubscribeIdle: () => void;
   /** Work marked by events, by stage. */
   private deletedSets = new Map<string, { namespace: string; name: string; uid: string | undefined }>();
   private sets = new Dirty();
   private pods = new Dirty();
+  private nodeNames = new Set<string>();
   private services = new Dirty();
   /** Storage work: owners gone (garbage collection), sets whose spec moved, claims, volumes. */
   private storage = { owners: new Set<string>(), sets: new Dirty(), claims: new Dirty(), volumes: new Set<string>() };
@@ -49,15 +65,25 @@ export class ControllerManager {
     private readonly store: ObjectStore,
     private readonly options: ControllerOptions,
   ) {
-    this.terminator = new PodTerminator(store, options.podGraceSeconds, (error) => options.log(`pod termination: ${String(error)}`));
-    this.kubelet = new Kubelet(store, options.podCidr, options.startUnready);
-    this.volumes = new VolumeController(store, { ...(options.volumeRoot ? { root: options.volumeRoot } : {}), log: options.log });
-    this.statefulSets = new StatefulSetController(store, { deletePod: (pod) => this.terminator.delete(pod), volumes: this.volumes });
+    this.recorder = options.recorder ?? new StoredEventRecorder(store, { clock: options.clock ?? systemClock, ...(options.eventTtlSeconds !== undefined ? { ttlSeconds: options.eventTtlSeconds } : {}), onError: (error) => options.log(`events: ${String(error)}`) });
+    this.nodes = new NodeLifecycleController(store, {
+      clock: options.clock ?? systemClock,
+      recorder: this.recorder,
+      deletePod: (pod, grace) => this.terminator.delete(pod, grace),
+      resumeTermination: (pod) => this.terminator.resume(pod),
+      log: options.log,
+    });
+    this.terminator = new PodTerminator(store, options.podGraceSeconds, (error) => options.log(`pod termination: ${String(error)}`), (pod) => this.nodes.kubeletUp(pod.spec.nodeName), this.recorder);
+    this.kubelet = new Kubelet(store, options.podCidr, options.startUnready, this.nodes, this.recorder);
+    this.volumes = new VolumeController(store, { ...(options.volumeRoot ? { root: options.volumeRoot } : {}), log: options.log, recorder: this.recorder });
+    this.statefulSets = new StatefulSetController(store, { deletePod: (pod) => this.terminator.delete(pod), volumes: this.volumes, recorder: this.recorder });
     this.endpointSlices = new EndpointSliceController(store);
     this.leases = new LeaseController(store, options.log);
     this.unsubscribe = store.subscribe((events) => this.onEvents(events));
     this.unsubscribeIdle = store.onIdle(() => this.drain());
     // Objects that were there before the controllers started.
+    this.run(() => this.nodes.register(nodeNames(options.nodes ?? 1)));
+    for (const node of store.list('Node')) this.run(() => this.nodes.reconcile(node.metadata.name));
     this.run(() => this.kubelet.syncAll(store.list('Pod').map((pod) => [pod.metadata.namespace ?? 'default', pod.metadata.name] as const)));
     for (const set of store.list('StatefulSet')) this.run(() => this.statefulSets.reconcile(set.metadata.namespace ?? 'default', set.metadata.name));
     for (const service of store.list('Service')) this.run(() => this.endpointSlices.reconcile(service.metadata.namespace ?? 'default', service.metadata.name));
@@ -70,8 +96,10 @@ export class ControllerManager {
     this.unsubscribe();
     this.unsubscribeIdle();
     this.terminator.close();
+    this.nodes.close();
     this.leases.close();
     this.volumes.close();
+    if (this.recorder instanceof StoredEventRecorder && !this.options.recorder) this.recorder.close();
   }
 
   /** A failing reconcile is logged, never thrown into the write that caused it. */
@@ -101,6 +129,7 @@ export class ControllerManager {
         case 'Pod': {
           const before = event.previous as Pod | undefined;
           this.kubelet.notePod(before, event.type === 'DELETED' ? undefined : object);
+          this.nodes.notePod(before, event.type === 'DELETED' ? undefined : object);
           this.statefulSets.notePod(before, event.type === 'DELETED' ? undefined : object);
           for (const claim of this.volumes.notePod(before, event.type === 'DELETED' ? undefined : object)) this.storage.claims.add(namespace, claim);
           if (event.type === 'DELETED' && object.metadata.uid) this.storage.owners.add(object.metadata.uid);
@@ -135,6 +164,9 @@ export class ControllerManager {
           if (event.type === 'DELETED') this.volumes.volumeGone(object);
           else this.storage.volumes.add(object.metadata.name);
           break;
+        case 'Node':
+          this.nodeNames.add(object.metadata.name);
+          break;
         case 'Namespace':
           break;
       }
@@ -146,6 +178,16 @@ export class ControllerManager {
    * written; a write is delivered (marking more work) before the next stage runs.
    */
   private drain(): void {
+    if (this.nodeNames.size) {
+      const work = this.nodeNames;
+      this.nodeNames = new Set();
+      for (const name of work) this.run(() => this.nodes.reconcile(name));
+      // A node that may take pods again (back, uncordoned, new): the pods no node could take are tried again.
+      for (const pod of this.store.list('Pod')) {
+        if (!pod.status?.podIP && !pod.metadata.deletionTimestamp) this.pods.add(pod.metadata.namespace ?? 'default', pod.metadata.name);
+      }
+      if (this.store.deliveriesPending) return;
+    }
     if (this.deletedSets.size) {
       const work = this.deletedSets;
       this.deletedSets = new Map();

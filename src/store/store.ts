@@ -42,6 +42,12 @@ export interface StoreOptions {
   /** Told about a listener that threw; the default rethrows nothing and logs to stderr. */
   onListenerError?: (error: unknown) => void;
 }
+  /**
+   * Mutating admission: what the API server's admission plugins do to an object
+   * being created (DefaultTolerationSeconds adds tolerations to pods), whoever
+   * creates it (the API, manifests, a controller). Returns the object, or a changed copy.
+   */
+  admit?: (object: KubeObject) => KubeObject;
 
 /** Where committed batches are made durable before anyone hears of them (serve --state). */
 export interface Journal {
@@ -207,9 +213,11 @@ export class ObjectStore {
   private readonly onListenerError: (error: unknown) => void;
   private journal: Journal | undefined;
 
+  private readonly admit: ((object: KubeObject) => KubeObject) | undefined;
   constructor(options: StoreOptions = {}) {
     this.onListenerError = options.onListenerError ?? ((error) => console.error('headless-dns: store listener failed:', error));
     const cidrs = (options.serviceCidrs ?? DEFAULT_SERVICE_CIDRS).map((text) => {
+    this.admit = options.admit;
       const cidr = parseCidr(text);
       if (!cidr) throw new HeadlessDnsError('INVALID_OPTION', `service CIDR ${text} is not a valid range`);
       return cidr;
@@ -487,7 +495,7 @@ export class ObjectStore {
         continue;
       }
       if (next.kind === 'Service') this.planClusterIps(next, existing as Service | undefined, plannedIps, dryRun);
-      remember(key, next.kind, namespace, next.metadata.name, next);
+      remember(key, next.kind, namespace, next.metadata.name, !existing && this.admit ? this.admit(next) : next);
     }
 
     const events: StoreEvent[] = [];
