@@ -13,7 +13,9 @@ import { ObjectApi, type ObjectTarget, type PodDeleter } from './objects.js';
 import { registerFieldValidation } from './fieldvalidation.js';
 import { registerOpenApiRoutes } from './openapi.js';
 import { HostPolicy, countParam, crossSiteReason, resourceVersionParam, tokenMatches } from './guards.js';
+import { listOptionsOf, type RawQuery } from './listoptions.js';
 import { findResource } from './resources.js';
+import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, type StatusBody, toStatus } from './status.js';
 import { type IncludeObject, wantsTable } from './tables.js';
 import { WatchHub } from './watch.js';
@@ -56,6 +58,12 @@ type Query = Record<string, string | undefined>;
 
 function queryOf(request: FastifyRequest): Query {
   return (request.query ?? {}) as Query;
+}
+
+/** A query value as Go's url.Values.Get reads it: the first of a repeated key. */
+function firstOf(query: RawQuery, key: string): string | undefined {
+  const value = query[key];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Media types an object body (create, update, DeleteOptions) may come in, as the API server lists them. */
@@ -233,11 +241,15 @@ export function buildApiApp(options: ApiOptions): ApiApp {
   registerFieldValidation(app);
 
   const handle = async (request: FastifyRequest, reply: FastifyReply, group: string, path: string): Promise<unknown> => {
-    const [version = '', ...rest] = path.split('/').filter(Boolean);
+    const [version = '', ...segments] = path.split('/').filter(Boolean);
+    // The deprecated /watch/ paths (GET /api/v1/watch/namespaces/NS/pods[/NAME]) are still
+    // served: a watch whatever the query says, of one object when a name is given.
+    const forceWatch = request.method === 'GET' && segments[0] === 'watch';
+    const rest = forceWatch ? segments.slice(1) : segments;
     const target = resolveTarget(group, version, rest);
     const query = queryOf(request);
     if (!target) {
-      if (request.method !== 'GET') throw ApiError.of('MethodNotAllowed', `${request.method} is not supported here`);
+      if (request.method !== 'GET' || forceWatch) throw ApiError.of(forceWatch ? 'NotFound' : 'MethodNotAllowed', forceWatch ? 'the server could not find the requested resource' : `${request.method} is not supported here`);
       const list = apiResourceList(group, version);
       if (!list) throw ApiError.of('NotFound', 'the server could not find the requested resource');
       return list;
@@ -257,13 +269,23 @@ export function buildApiApp(options: ApiOptions): ApiApp {
       case 'GET': {
         // Read as the API server reads it (decimal only) on get, list and watch alike.
         const resourceVersion = resourceVersionParam(query.resourceVersion);
-        if (target.name !== undefined) return objects.get(target, selectors.table);
-        if (query.watch === 'true' || query.watch === '1') {
-          const timeoutSeconds = countParam(query.timeoutSeconds, 'timeoutSeconds');
-          const watchOptions = { ...selectors, ...(resourceVersion ? { resourceVersion } : {}), ...(timeoutSeconds ? { timeoutSeconds } : {}) };
+        // A GET of one object reads no ListOptions (watch=true on it is still a get, as in the API server).
+        if (target.name !== undefined && !forceWatch) return objects.get(target, selectors.table);
+        // ListOptions as the API server decodes, defaults and validates them (400, or 422 naming the field).
+        const options = listOptionsOf(request.query as RawQuery);
+        if (options.watch || forceWatch) {
+          const timeoutSeconds = countParam(firstOf(request.query as RawQuery, 'timeoutSeconds'), 'timeoutSeconds');
+          const watchOptions = {
+            ...selectors,
+            ...(resourceVersion ? { resourceVersion } : {}),
+            ...(timeoutSeconds ? { timeoutSeconds } : {}),
+            ...(options.sendInitialEvents !== undefined ? { sendInitialEvents: options.sendInitialEvents } : {}),
+            ...(options.allowWatchBookmarks ? { allowWatchBookmarks: true } : {}),
+          };
           // Every parameter is checked before the reply is hijacked: after that,
           // an error has no Status to become and the client would wait forever.
-          objects.list(target, { ...watchOptions, table: undefined });
+          parseLabelSelector(selectors.labelSelector);
+          parseFieldSelector(selectors.fieldSelector);
           void reply.hijack();
           try {
             objects.watch(target, watchOptions, reply.raw);
@@ -275,7 +297,13 @@ export function buildApiApp(options: ApiOptions): ApiApp {
           }
           return reply;
         }
-        return objects.list(target, selectors);
+        return objects.list(target, {
+          ...selectors,
+          ...(resourceVersion ? { resourceVersion } : {}),
+          ...(options.resourceVersionMatch ? { resourceVersionMatch: options.resourceVersionMatch } : {}),
+          ...(options.limit > 0 ? { limit: options.limit } : {}),
+          ...(options.continue !== undefined ? { continue: options.continue } : {}),
+        });
       }
       case 'POST': {
         if (target.name !== undefined) throw ApiError.of('MethodNotAllowed', 'POST is not supported on a named object');

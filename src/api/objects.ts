@@ -17,6 +17,7 @@ import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { type ResourceDef, groupVersion } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError } from './status.js';
+import { decodeContinue, encodeContinue } from './listoptions.js';
 import { type IncludeObject, toTable } from './tables.js';
 import { type WatchHub, tooLargeResourceVersion } from './watch.js';
 
@@ -32,6 +33,12 @@ export interface ListOptions {
   fieldSelector?: string;
   table?: { include: IncludeObject };
 }
+  /** The list's version: none is the latest, "0" any (and no paging), N at least N (exactly N with resourceVersionMatch Exact, or with a limit). */
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+  /** Paging: at most this many items (0 or less: all), and a continue token when more follow. */
+  limit?: number;
+  continue?: string;
 
 export interface PodDeleter {
   delete(pod: Pod, graceSeconds?: number): Pod;
@@ -53,6 +60,12 @@ export interface DeleteOptions extends WriteOptions {
 type Json = Record<string, unknown>;
 
 const SERVER_FIELDS = ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'managedFields', 'selfLink'];
+// k8s.io/apiserver pkg/storage/etcd3/errors.go: a continue token whose version is compacted away.
+const INCONSISTENT_CONTINUE =
+  'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, ' +
+  'or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - ' +
+  'objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
+
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -183,30 +196,101 @@ export class ObjectApi {
   }
 
   list(target: ObjectTarget, options: ListOptions): unknown {
-    const byLabel = parseLabelSelector(options.labelSelector);
-    const byField = parseFieldSelector(options.fieldSelector);
-    const items = this.store
-      .list(target.def.kind, target.namespace)
-      .filter((o) => byLabel(o) && byField(o))
-      .sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`));
-    const resourceVersion = this.store.currentResourceVersion;
-    if (options.table) return toTable(target.def.kind, items, { include: options.table.include, resourceVersion });
-    return { apiVersion: groupVersion(target.def), kind: `${target.def.kind}List`, metadata: { resourceVersion }, items };
+  /**
+   * The objects a list reads and the resourceVersion they are at, as the API
+   * server picks them (cacher.GetList, etcd3 store.GetList and resolveGetListRev):
+   * a continue token reads at its first page's version, resourceVersionMatch
+   * Exact (or, the legacy rule, a resourceVersion with a limit) at exactly that
+   * one, anything else at the latest, which must not be older than asked.
+   */
+  private snapshot(target: ObjectTarget, options: ListOptions): { objects: KubeObject[]; resourceVersion: number; start?: string } {
+    const kind = target.def.kind;
+    const latest = (): { objects: KubeObject[]; resourceVersion: number } => ({ objects: this.store.list(kind, target.namespace), resourceVersion: Number(this.store.currentResourceVersion) });
+    const at = (version: number, expired: () => ApiError): { objects: KubeObject[]; resourceVersion: number } => {
+      const objects = this.watches.objectsAt(kind, target.namespace, version);
+      if (objects === 'future') throw tooLargeResourceVersion(version, Number(this.store.currentResourceVersion));
+      if (!objects) throw expired();
+      return { objects, resourceVersion: version };
+    };
+    const wanted = options.resourceVersion;
+    if (options.continue !== undefined) {
+      if (wanted !== undefined && wanted !== '0') throw ApiError.of('BadRequest', 'specifying resource version is not allowed when using continue');
+      const token = decodeContinue(options.continue);
+      // A negative version (an expired token's replacement) goes on at the latest.
+      if (token.resourceVersion < 0) return { ...latest(), start: token.start };
+      const expired = (): ApiError =>
+        new ApiError(410, 'Expired', INCONSISTENT_CONTINUE, undefined, { continue: encodeContinue(token.start.replace(/\u0000$/, ''), -1) });
+      return { ...at(token.resourceVersion, expired), start: token.start };
+    }
+    if (wanted === undefined || wanted === '0') return latest();
+    const version = Number(wanted);
+    const exact = options.resourceVersionMatch === 'Exact' || (options.resourceVersionMatch === undefined && (options.limit ?? 0) > 0);
+    if (exact) return at(version, () => new ApiError(410, 'Expired', 'The resourceVersion for the provided list is too old.'));
+    const now = latest();
+    if (version > now.resourceVersion) throw tooLargeResourceVersion(version, now.resourceVersion);
+    return now;
   }
 
-  watch(target: ObjectTarget, options: ListOptions & { resourceVersion?: string; timeoutSeconds?: number }, response: import('node:http').ServerResponse): void {
     const byLabel = parseLabelSelector(options.labelSelector);
-    const byField = parseFieldSelector(options.fieldSelector);
-    const since = options.resourceVersion ? Number(options.resourceVersion) : 0;
-    if (!Number.isInteger(since) || since < 0) throw ApiError.of('BadRequest', `invalid resourceVersion "${options.resourceVersion}"`);
+    const byField = parseFieldSelector(options.fieldSelector, target.def.kind);
+    const snapshot = this.snapshot(target, options);
+    // Items in the order of their storage keys (etcd's, byte-wise): by name in a
+    // namespace, by namespace/name across namespaces, which is also the continue token's key.
+    const across = target.def.namespaced && target.namespace === undefined;
+    const keyed = snapshot.objects.map((o) => ({ key: across ? `${o.metadata.namespace ?? ''}/${o.metadata.name}` : o.metadata.name, object: o }));
+    keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const from = snapshot.start === undefined ? 0 : keyed.findIndex((k) => k.key >= snapshot.start!);
+    const rest = from < 0 ? [] : keyed.slice(from);
+    // The watch cache ignores a limit at resourceVersion "0" (computeListLimit); a continuation comes from etcd and pages.
+    const limit = options.resourceVersion === '0' && options.continue === undefined ? 0 : (options.limit ?? 0);
+    const items: KubeObject[] = [];
+    let lastKey = '';
+    let more = false;
+    for (const { key, object } of rest) {
+      // As etcd's loop: the page is full and one more key (matching or not) follows.
+      if (limit > 0 && items.length >= limit) {
+        more = true;
+        break;
+      }
+      lastKey = key;
+      if (byLabel(object) && byField(object)) items.push(object);
+    }
+    const resourceVersion = String(snapshot.resourceVersion);
+    const page: { continue?: string; remainingItemCount?: number } = {};
+    if (more) {
+      page.continue = encodeContinue(lastKey, snapshot.resourceVersion);
+      // Counted only without selectors (storage.PrepareContinueToken): with them the count would include what does not match.
+      if (!options.labelSelector && !options.fieldSelector) page.remainingItemCount = rest.length - limit;
+    }
+    if (options.table) {
+      const table = toTable(target.def.kind, items, { include: options.table.include, resourceVersion }) as { metadata: Json };
+      return { ...table, metadata: { ...table.metadata, ...page } };
+    }
+    return { apiVersion: groupVersion(target.def), kind: `${target.def.kind}List`, metadata: { resourceVersion, ...page }, items };
+  }
+
+  watch(
+    target: ObjectTarget,
+    options: ListOptions & { resourceVersion?: string; timeoutSeconds?: number; sendInitialEvents?: boolean; allowWatchBookmarks?: boolean; view?: (object: KubeObject) => unknown },
+    response: import('node:http').ServerResponse,
+  ): void {
+    const byLabel = parseLabelSelector(options.labelSelector);
+    const byField = parseFieldSelector(options.fieldSelector, target.def.kind);
+    // A watch of one object (/pods/NAME?watch=1, /watch/.../pods/NAME) is a watch of the list with its name selected.
+    const name = target.name;
+    const since = options.resourceVersion !== undefined ? Number(options.resourceVersion) : undefined;
+    if (since !== undefined && (!Number.isInteger(since) || since < 0)) throw ApiError.of('BadRequest', `invalid resourceVersion "${options.resourceVersion}"`);
     let columnsSent = false;
     const table = options.table;
     this.watches.open(
       {
         kind: target.def.kind,
         ...(target.namespace !== undefined ? { namespace: target.namespace } : {}),
-        resourceVersion: since,
-        matches: (o) => byLabel(o) && byField(o),
+        apiVersion: groupVersion(target.def),
+        ...(since !== undefined ? { resourceVersion: since } : {}),
+        ...(options.sendInitialEvents !== undefined ? { sendInitialEvents: options.sendInitialEvents } : {}),
+        ...(options.allowWatchBookmarks ? { allowWatchBookmarks: true } : {}),
+        matches: (o) => (name === undefined || o.metadata.name === name) && byLabel(o) && byField(o),
         render: (object) => {
           // A group that shows the stored objects in another shape (events.k8s.io) converts them.
           if (!table) return options.view ? options.view(object) : object;

@@ -5,11 +5,12 @@ import { ERROR_CODES, type ErrorCode, type FieldCause, HeadlessDnsError } from '
 export interface StatusBody {
   kind: 'Status';
   apiVersion: 'v1';
-  metadata: Record<string, never>;
+  /** Empty, but for a list whose continue token expired: the token that goes on at the latest version. */
+  metadata: { continue?: string };
   status: 'Failure' | 'Success';
   message: string;
   reason: string;
-  details?: { name?: string; group?: string; kind?: string; causes?: FieldCause[] };
+  details?: { name?: string; group?: string; kind?: string; causes?: FieldCause[]; retryAfterSeconds?: number };
   code: number;
 }
 
@@ -30,6 +31,7 @@ export class ApiError extends Error {
     readonly reason: string,
     message: string,
     readonly details: StatusBody['details'] = undefined,
+    readonly listMeta: StatusBody['metadata'] = {},
   ) {
     super(message);
   }
@@ -55,7 +57,7 @@ export function toStatus(error: unknown, subject: Subject = {}): StatusBody {
     ...extra,
   });
   if (error instanceof ApiError) {
-    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: error.message, reason: error.reason, details: error.details ?? details(), code: error.code };
+    return { kind: 'Status', apiVersion: 'v1', metadata: { ...error.listMeta }, status: 'Failure', message: error.message, reason: error.reason, details: error.details ?? details(), code: error.code };
   }
   if (error instanceof HeadlessDnsError) {
     const entry = ERROR_CODES[error.code as ErrorCode];
