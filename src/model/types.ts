@@ -63,6 +63,15 @@ export interface Service extends KubeObjectBase {
     selector?: Record<string, string>;
     externalName?: string;
     publishNotReadyAddresses?: boolean;
+    /** Defaulted: None (SetDefaults_Service). */
+    sessionAffinity?: 'None' | 'ClientIP';
+    sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } };
+    /** Defaulted to Cluster for ClusterIP, NodePort and LoadBalancer Services. */
+    internalTrafficPolicy?: 'Cluster' | 'Local';
+    /** Defaulted to Cluster for externally reachable Services. */
+    externalTrafficPolicy?: 'Cluster' | 'Local';
+    externalIPs?: string[];
+    allocateLoadBalancerNodePorts?: boolean;
     [field: string]: unknown;
   };
   status?: Record<string, unknown>;
@@ -113,17 +122,72 @@ export interface ContainerPort {
   hostPort?: number;
 }
 
+/** core/v1 HTTPGetAction (probes and lifecycle hooks); `path` and `scheme` are defaulted. */
+export interface HTTPGetAction {
+  port: number | string;
+  path?: string;
+  host?: string;
+  scheme?: 'HTTP' | 'HTTPS';
+  httpHeaders?: { name: string; value: string }[];
+  [field: string]: unknown;
+}
+
+/** core/v1 Probe; the four timing fields are defaulted as SetDefaults_Probe does. */
+export interface Probe {
+  httpGet?: HTTPGetAction;
+  tcpSocket?: { port: number | string; host?: string };
+  exec?: { command?: string[] };
+  grpc?: { port: number; service?: string };
+  initialDelaySeconds?: number;
+  timeoutSeconds?: number;
+  periodSeconds?: number;
+  successThreshold?: number;
+  failureThreshold?: number;
+  terminationGracePeriodSeconds?: number;
+  [field: string]: unknown;
+}
+
+export interface ResourceRequirements {
+  limits?: Record<string, string>;
+  requests?: Record<string, string>;
+  [field: string]: unknown;
+}
+
+export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
 export interface Container {
   name: string;
   image?: string;
   ports?: ContainerPort[];
+  imagePullPolicy?: PullPolicy;
+  terminationMessagePath?: string;
+  terminationMessagePolicy?: 'File' | 'FallbackToLogsOnError';
+  /** Always present once stored (`{}` when nothing is asked), as Go serialises the struct. */
+  resources?: ResourceRequirements;
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
   [field: string]: unknown;
 }
 
+export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
+export type DNSPolicy = 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
+
 export interface PodSpec {
   containers: Container[];
+  initContainers?: Container[];
   hostname?: string;
   subdomain?: string;
+  /** Defaulted (SetDefaults_PodSpec): Always, 30, ClusterFirst, default-scheduler, `{}`. */
+  restartPolicy?: RestartPolicy;
+  terminationGracePeriodSeconds?: number;
+  dnsPolicy?: DNSPolicy;
+  schedulerName?: string;
+  securityContext?: Record<string, unknown>;
+  /** Defaulted to true on Pods only (SetDefaults_Pod), never in templates. */
+  enableServiceLinks?: boolean;
+  activeDeadlineSeconds?: number;
+  volumes?: { name: string; [source: string]: unknown }[];
   [field: string]: unknown;
 }
 
@@ -151,15 +215,46 @@ export interface LabelSelector {
   matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
 }
 
+/** apps/v1 StatefulSetUpdateStrategy; `rollingUpdate` only with `RollingUpdate`. */
+export interface StatefulSetUpdateStrategy {
+  type?: 'RollingUpdate' | 'OnDelete';
+  rollingUpdate?: {
+    /** Ordinals below it keep the old revision; defaulted to 0 when `rollingUpdate` is there. */
+    partition?: number;
+    /** A number (at least 1) or a percentage of replicas ("25%"); not defaulted. */
+    maxUnavailable?: number | string;
+  };
+}
+
+export type PersistentVolumeClaimRetentionPolicyType = 'Retain' | 'Delete';
+
+/** An entry of `volumeClaimTemplates`: a claim without namespace, as the set stores it. */
+export interface PersistentVolumeClaimTemplate {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string>; [field: string]: unknown };
+  spec: PersistentVolumeClaim['spec'];
+  status?: PersistentVolumeClaim['status'];
+}
+
 export interface StatefulSet extends KubeObjectBase {
   kind: 'StatefulSet';
   spec: {
     replicas?: number;
     serviceName?: string;
     selector: LabelSelector;
-    template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec };
+    template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string>; [field: string]: unknown }; spec: PodSpec };
     podManagementPolicy?: 'OrderedReady' | 'Parallel';
     ordinals?: { start?: number };
+    /** Defaulted to `{type: RollingUpdate, rollingUpdate: {partition: 0}}` (apps/v1 SetDefaults_StatefulSet). */
+    updateStrategy?: StatefulSetUpdateStrategy;
+    /** Defaulted to 10. */
+    revisionHistoryLimit?: number;
+    /** Not defaulted in the object (an omitted 0), as apps/v1 serialises it. */
+    minReadySeconds?: number;
+    /** Defaulted to `{whenDeleted: Retain, whenScaled: Retain}`. */
+    persistentVolumeClaimRetentionPolicy?: { whenDeleted?: PersistentVolumeClaimRetentionPolicyType; whenScaled?: PersistentVolumeClaimRetentionPolicyType };
+    volumeClaimTemplates?: PersistentVolumeClaimTemplate[];
     [field: string]: unknown;
   };
   status?: Record<string, unknown>;

@@ -3,15 +3,21 @@
 // defaults filled in only when the object is valid.
 
 import type { FieldCause } from '../errors.js';
+import type { PersistentVolume, PersistentVolumeClaim } from './types.js';
 import { ipFamily } from './ip.js';
 import { cloneJson } from './json.js';
-import { dns1035LabelProblem, dns1123LabelProblem, dns1123SubdomainProblem, ianaSvcNameProblem } from './names.js';
+import { dns1123LabelProblem, dns1123SubdomainProblem, ianaSvcNameProblem } from './names.js';
 import {
   API_VERSIONS,
   KINDS,
+  type Container,
   type Kind,
   type KubeObject,
   type LabelSelector,
+  type PersistentVolumeClaimTemplate,
+  type PodSpec,
+  type Service,
+  type StatefulSet,
   isNamespaced,
 } from './types.js';
 
@@ -33,6 +39,15 @@ function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * What Go decodes to a zero value: an absent field, JSON null, or an empty
+ * string. Defaulting fills such fields (Go's `if obj.X == ""`), so validation,
+ * which the API server runs after defaulting, lets them through.
+ */
+function isUnset(value: unknown): value is undefined | null | '' {
+  return value === undefined || value === null || value === '';
+}
+
 function show(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
@@ -42,8 +57,8 @@ function show(value: unknown): string {
 class Causes {
   readonly list: FieldCause[] = [];
 
-  required(field: string): void {
-    this.list.push({ reason: 'FieldValueRequired', field, message: 'Required value' });
+  required(field: string, detail?: string): void {
+    this.list.push({ reason: 'FieldValueRequired', field, message: detail ? `Required value: ${detail}` : 'Required value' });
   }
 
   invalid(field: string, value: unknown, detail: string): void {
@@ -89,6 +104,18 @@ class Causes {
     const ok = Number.isInteger(value) && (value as number) >= INT32_MIN && (value as number) <= INT32_MAX;
     if (!ok) this.invalid(field, value, `must be an integer between ${INT32_MIN} and ${INT32_MAX} (int32)`);
     return ok;
+  }
+
+  /** An int32 field that must not be negative (apivalidation.ValidateNonnegativeField). */
+  nonNegative(field: string, value: unknown): void {
+    if (value === undefined || value === null) return;
+    if (this.int32(field, value) && (value as number) < 0) this.invalid(field, value, 'must be greater than or equal to 0');
+  }
+
+  /** A string field with a closed set of values; unset ('' or absent) is left to defaulting. */
+  oneOf(field: string, value: unknown, allowed: readonly string[]): void {
+    if (isUnset(value)) return;
+    if (!allowed.includes(value as string)) this.notSupported(field, value, allowed);
   }
 
   port(field: string, value: unknown, min = 1): void {
@@ -139,7 +166,10 @@ function checkIp(c: Causes, field: string, value: unknown): 4 | 6 | undefined {
 }
 
 function checkService(c: Causes, obj: Json): void {
-  checkMetadata(c, obj, 'Service', dns1035LabelProblem);
+  // A DNS-1123 label, so a name may start with a digit ("123-abc"): Kubernetes
+  // 1.36 relaxed it from DNS-1035 (RelaxedServiceNameValidation, KEP-5311).
+  // DNS serves such names as any other (RFC 1123 §2.1 allows a leading digit).
+  checkMetadata(c, obj, 'Service', dns1123LabelProblem);
   const spec = obj.spec;
   if (spec === undefined) return c.required('spec');
   if (!c.type('spec', spec, 'object')) return;
@@ -148,6 +178,9 @@ function checkService(c: Causes, obj: Json): void {
   if (!SERVICE_TYPES.includes(type as string)) c.notSupported('spec.type', type, SERVICE_TYPES);
   c.stringMap('spec.selector', s.selector);
   if (s.publishNotReadyAddresses !== undefined) c.type('spec.publishNotReadyAddresses', s.publishNotReadyAddresses, 'boolean');
+  c.oneOf('spec.sessionAffinity', s.sessionAffinity, ['ClientIP', 'None']);
+  c.oneOf('spec.internalTrafficPolicy', s.internalTrafficPolicy, ['Cluster', 'Local']);
+  c.oneOf('spec.externalTrafficPolicy', s.externalTrafficPolicy, ['Cluster', 'Local']);
 
   const clusterIP = s.clusterIP;
   if (clusterIP !== undefined && clusterIP !== '' && clusterIP !== 'None') checkIp(c, 'spec.clusterIP', clusterIP);
@@ -207,7 +240,10 @@ function checkService(c: Causes, obj: Json): void {
     if (keys.has(key)) c.duplicate(at, { port: p.port, protocol: p.protocol ?? 'TCP' });
     keys.add(key);
     const target = p.targetPort;
-    if (typeof target === 'string') {
+    // 0 and '' are Go's zero IntOrString: defaulting makes them the port.
+    if (target === '' || target === 0 || target === null) {
+      // nothing to check
+    } else if (typeof target === 'string') {
       const problem = /^\d+$/.test(target) ? undefined : ianaSvcNameProblem(target);
       if (problem) c.invalid(`${at}.targetPort`, target, problem);
     } else if (target !== undefined) {
@@ -275,11 +311,49 @@ function checkEndpointSlice(c: Causes, obj: Json): void {
   }
 }
 
-function checkContainers(c: Causes, at: string, value: unknown): void {
-  if (value === undefined) return c.required(at);
+/** A port a probe or hook names: a number, or a container port's name (IANA_SVC_NAME). */
+function checkNamedPort(c: Causes, field: string, value: unknown): void {
+  if (typeof value === 'string') {
+    const problem = ianaSvcNameProblem(value);
+    if (problem) c.invalid(field, value, problem);
+  } else {
+    c.port(field, value);
+  }
+}
+
+/** The handler of a probe or lifecycle hook: exactly one kind (core validation validateHandler). */
+function checkHandler(c: Causes, at: string, h: Json, kinds: readonly string[]): void {
+  const given = kinds.filter((kind) => h[kind] !== undefined && h[kind] !== null);
+  if (given.length === 0) c.required(at, 'must specify a handler type');
+  else if (given.length > 1) c.forbidden(`${at}.${given[1]}`, 'may not specify more than 1 handler type');
+  if (isObject(h.httpGet)) {
+    checkNamedPort(c, `${at}.httpGet.port`, h.httpGet.port);
+    c.oneOf(`${at}.httpGet.scheme`, h.httpGet.scheme, ['HTTP', 'HTTPS']);
+  } else if (h.httpGet !== undefined && h.httpGet !== null) c.type(`${at}.httpGet`, h.httpGet, 'object');
+  if (isObject(h.tcpSocket)) checkNamedPort(c, `${at}.tcpSocket.port`, h.tcpSocket.port);
+  else if (h.tcpSocket !== undefined && h.tcpSocket !== null) c.type(`${at}.tcpSocket`, h.tcpSocket, 'object');
+}
+
+const PROBE_HANDLERS = ['exec', 'httpGet', 'tcpSocket', 'grpc'];
+const PROBE_TIMINGS = ['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold'];
+
+/** core validation validateProbe: one handler, non-negative timings; liveness and startup succeed once. */
+function checkProbe(c: Causes, at: string, value: unknown, successOnce: boolean): void {
+  if (value === undefined || value === null) return;
+  if (!c.type(at, value, 'object')) return;
+  const probe = value as Json;
+  checkHandler(c, at, probe, PROBE_HANDLERS);
+  for (const timing of PROBE_TIMINGS) c.nonNegative(`${at}.${timing}`, probe[timing]);
+  if (successOnce && !isUnset(probe.successThreshold) && probe.successThreshold !== 0 && probe.successThreshold !== 1) {
+    c.invalid(`${at}.successThreshold`, probe.successThreshold, 'must be 1');
+  }
+}
+
+function checkContainers(c: Causes, at: string, value: unknown, optional = false): void {
+  if (value === undefined || (optional && value === null)) return optional ? undefined : c.required(at);
   if (!c.type(at, value, 'array')) return;
   const list = value as unknown[];
-  if (list.length === 0) c.required(at);
+  if (list.length === 0 && !optional) c.required(at);
   const names = new Set<string>();
   list.forEach((container, i) => {
     const field = `${at}[${i}]`;
@@ -299,6 +373,20 @@ function checkContainers(c: Causes, at: string, value: unknown): void {
         if (p.name !== undefined) c.name(`${pf}.name`, p.name, ianaSvcNameProblem);
       });
     }
+    c.oneOf(`${field}.imagePullPolicy`, k.imagePullPolicy, ['Always', 'IfNotPresent', 'Never']);
+    c.oneOf(`${field}.terminationMessagePolicy`, k.terminationMessagePolicy, ['File', 'FallbackToLogsOnError']);
+    if (k.resources !== undefined && k.resources !== null) c.type(`${field}.resources`, k.resources, 'object');
+    checkProbe(c, `${field}.livenessProbe`, k.livenessProbe, true);
+    checkProbe(c, `${field}.readinessProbe`, k.readinessProbe, false);
+    checkProbe(c, `${field}.startupProbe`, k.startupProbe, true);
+    if (isObject(k.lifecycle)) {
+      for (const hook of ['postStart', 'preStop']) {
+        const handler = k.lifecycle[hook];
+        if (handler !== undefined && handler !== null && c.type(`${field}.lifecycle.${hook}`, handler, 'object')) {
+          checkHandler(c, `${field}.lifecycle.${hook}`, handler as Json, ['exec', 'httpGet', 'tcpSocket', 'sleep']);
+        }
+      }
+    }
   });
 }
 
@@ -307,8 +395,32 @@ function checkPodSpec(c: Causes, at: string, spec: unknown): void {
   if (!c.type(at, spec, 'object')) return;
   const s = spec as Json;
   checkContainers(c, `${at}.containers`, s.containers);
+  checkContainers(c, `${at}.initContainers`, s.initContainers, true);
   if (s.hostname !== undefined) c.name(`${at}.hostname`, s.hostname, dns1123LabelProblem);
   if (s.subdomain !== undefined) c.name(`${at}.subdomain`, s.subdomain, dns1123LabelProblem);
+  // The fields defaulting fills in, checked as core validation does once they are set.
+  c.oneOf(`${at}.restartPolicy`, s.restartPolicy, ['Always', 'OnFailure', 'Never']);
+  c.oneOf(`${at}.dnsPolicy`, s.dnsPolicy, ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None']);
+  // An int64 in Go; a negative one is accepted (and read as 1 when deleting), as the API server does.
+  const grace = s.terminationGracePeriodSeconds;
+  if (grace !== undefined && grace !== null && !Number.isSafeInteger(grace)) c.invalid(`${at}.terminationGracePeriodSeconds`, grace, 'must be an integer');
+  const deadline = s.activeDeadlineSeconds;
+  if (deadline !== undefined && deadline !== null && (!Number.isSafeInteger(deadline) || (deadline as number) < 1 || (deadline as number) > INT32_MAX)) {
+    c.invalid(`${at}.activeDeadlineSeconds`, deadline, `must be between 1 and ${INT32_MAX}, inclusive`);
+  }
+  if (s.schedulerName !== undefined && s.schedulerName !== '' && s.schedulerName !== null) c.type(`${at}.schedulerName`, s.schedulerName, 'string');
+  if (s.securityContext !== undefined && s.securityContext !== null) c.type(`${at}.securityContext`, s.securityContext, 'object');
+  if (s.enableServiceLinks !== undefined && s.enableServiceLinks !== null) c.type(`${at}.enableServiceLinks`, s.enableServiceLinks, 'boolean');
+  if (s.volumes !== undefined && s.volumes !== null && c.type(`${at}.volumes`, s.volumes, 'array')) {
+    const names = new Set<string>();
+    (s.volumes as unknown[]).forEach((volume, i) => {
+      if (!c.type(`${at}.volumes[${i}]`, volume, 'object')) return;
+      const name = (volume as Json).name;
+      c.name(`${at}.volumes[${i}].name`, name, dns1123LabelProblem);
+      if (typeof name === 'string' && names.has(name)) c.duplicate(`${at}.volumes[${i}].name`, name);
+      if (typeof name === 'string') names.add(name);
+    });
+  }
 }
 
 function checkPod(c: Causes, obj: Json): void {
@@ -359,10 +471,21 @@ function checkStatefulSet(c: Causes, obj: Json): void {
     c.invalid('spec.replicas', s.replicas, 'must be greater than or equal to 0');
   }
   if (s.serviceName !== undefined && s.serviceName !== '') c.name('spec.serviceName', s.serviceName, dns1123LabelProblem);
-  const policies = ['OrderedReady', 'Parallel'];
-  if (s.podManagementPolicy !== undefined && !policies.includes(s.podManagementPolicy as string)) {
-    c.notSupported('spec.podManagementPolicy', s.podManagementPolicy, policies);
+  if (!isUnset(s.podManagementPolicy) && s.podManagementPolicy !== 'OrderedReady' && s.podManagementPolicy !== 'Parallel') {
+    c.invalid('spec.podManagementPolicy', s.podManagementPolicy, "must be 'OrderedReady' or 'Parallel'");
   }
+  checkUpdateStrategy(c, s.updateStrategy);
+  const retention = s.persistentVolumeClaimRetentionPolicy;
+  if (retention !== undefined && retention !== null && c.type('spec.persistentVolumeClaimRetentionPolicy', retention, 'object')) {
+    for (const when of ['whenDeleted', 'whenScaled']) {
+      c.oneOf(`spec.persistentVolumeClaimRetentionPolicy.${when}`, (retention as Json)[when], ['Retain', 'Delete']);
+    }
+  }
+  c.nonNegative('spec.minReadySeconds', s.minReadySeconds);
+  // apps validation leaves revisionHistoryLimit's sign alone (a negative limit
+  // keeps no history beyond the live revisions); Go only needs an int32.
+  if (s.revisionHistoryLimit !== undefined && s.revisionHistoryLimit !== null) c.int32('spec.revisionHistoryLimit', s.revisionHistoryLimit);
+  checkClaimTemplates(c, 'spec.volumeClaimTemplates', s.volumeClaimTemplates);
   if (s.ordinals !== undefined && c.type('spec.ordinals', s.ordinals, 'object')) {
     const start = (s.ordinals as Json).start;
     if (start !== undefined && c.int32('spec.ordinals.start', start) && (start as number) < 0) {
@@ -387,7 +510,181 @@ function checkStatefulSet(c: Causes, obj: Json): void {
   if (selector && !selectorMatches(selector, labels ?? {})) {
     c.invalid('spec.template.metadata.labels', labels ?? {}, '`selector` does not match template `labels`');
   }
+  if (isObject(t.metadata)) c.stringMap('spec.template.metadata.annotations', t.metadata.annotations);
   checkPodSpec(c, 'spec.template.spec', t.spec);
+  if (isObject(t.spec)) {
+    // A member is never meant to finish: apps validation allows only Always, and no deadline.
+    const restart = t.spec.restartPolicy;
+    if (!isUnset(restart) && restart !== 'Always') c.notSupported('spec.template.spec.restartPolicy', restart, ['Always']);
+    if (t.spec.activeDeadlineSeconds !== undefined && t.spec.activeDeadlineSeconds !== null) {
+      c.forbidden('spec.template.spec.activeDeadlineSeconds', 'activeDeadlineSeconds in StatefulSet is not Supported');
+    }
+  }
+}
+
+/**
+ * apps validation of spec.updateStrategy (ValidateStatefulSetSpec and
+ * validateRollingUpdateStatefulSet), on the values defaulting will leave: an
+ * empty type becomes RollingUpdate.
+ */
+function checkUpdateStrategy(c: Causes, value: unknown): void {
+  if (value === undefined || value === null) return;
+  if (!c.type('spec.updateStrategy', value, 'object')) return;
+  const strategy = value as Json;
+  const type = isUnset(strategy.type) ? 'RollingUpdate' : strategy.type;
+  const rolling = strategy.rollingUpdate;
+  const hasRolling = rolling !== undefined && rolling !== null;
+  if (type === 'OnDelete') {
+    if (hasRolling) c.invalid('spec.updateStrategy.rollingUpdate', rolling, "only allowed for updateStrategy 'RollingUpdate'");
+    return;
+  }
+  if (type !== 'RollingUpdate') {
+    c.invalid('spec.updateStrategy', value, "must be 'RollingUpdate' or 'OnDelete'");
+    return;
+  }
+  if (!hasRolling || !c.type('spec.updateStrategy.rollingUpdate', rolling, 'object')) return;
+  const r = rolling as Json;
+  c.nonNegative('spec.updateStrategy.rollingUpdate.partition', r.partition);
+  if (r.maxUnavailable !== undefined && r.maxUnavailable !== null) checkMaxUnavailable(c, 'spec.updateStrategy.rollingUpdate.maxUnavailable', r.maxUnavailable);
+}
+
+/**
+ * An IntOrString that must be a positive number or a percentage of at most
+ * 100% (ValidatePositiveIntOrPercent, "cannot be 0", IsNotMoreThan100Percent).
+ * As in Go, a string that is not a percentage is also read as a number, so
+ * "abc" is both not a percentage and 0.
+ */
+function checkMaxUnavailable(c: Causes, field: string, value: unknown): void {
+  if (typeof value === 'number') {
+    if (!c.int32(field, value)) return;
+    if (value < 0) c.invalid(field, value, 'must be greater than or equal to 0');
+    if (value === 0) c.invalid(field, value, 'cannot be 0');
+    return;
+  }
+  if (typeof value !== 'string') {
+    c.invalid(field, value, "must be an integer or percentage (e.g '5%')");
+    return;
+  }
+  if (!/^[0-9]+%$/.test(value)) {
+    c.invalid(field, value, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%')");
+    if (!/^[+-]?\d+$/.test(value) || Number(value) === 0) c.invalid(field, value, 'cannot be 0');
+    return;
+  }
+  const percent = Number(value.slice(0, -1));
+  if (percent === 0) c.invalid(field, value, 'cannot be 0');
+  if (percent > 100) c.invalid(field, value, 'must not be greater than 100%');
+}
+
+const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
+/** resource.Quantity's grammar (k8s.io/apimachinery/pkg/api/resource). */
+const QUANTITY = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+|[KMGTPE]i|[numkMGTPE])?$/;
+
+/**
+ * A PersistentVolumeClaim's spec as core validation checks it
+ * (ValidatePersistentVolumeClaimSpec): at least one supported access mode and
+ * a positive storage request. Shared by claims and a set's claim templates.
+ */
+function checkClaimSpec(c: Causes, at: string, value: unknown): void {
+  if (value === undefined || value === null) return c.required(at);
+  if (!c.type(at, value, 'object')) return;
+  const spec = value as Json;
+  const modes = spec.accessModes;
+  if (modes === undefined || modes === null || (Array.isArray(modes) && modes.length === 0)) c.required(`${at}.accessModes`, 'at least 1 access mode is required');
+  else if (c.type(`${at}.accessModes`, modes, 'array')) {
+    for (const mode of modes as unknown[]) if (!ACCESS_MODES.includes(mode as string)) c.notSupported(`${at}.accessModes`, mode, ACCESS_MODES);
+  }
+  const requests = isObject(spec.resources) ? spec.resources.requests : undefined;
+  if (spec.resources !== undefined && spec.resources !== null) c.type(`${at}.resources`, spec.resources, 'object');
+  const storage = isObject(requests) ? requests.storage : undefined;
+  if (storage === undefined || storage === null) c.required(`${at}.resources[storage]`);
+  else if (typeof storage !== 'number' && (typeof storage !== 'string' || !QUANTITY.test(storage))) {
+    c.invalid(`${at}.resources[storage]`, storage, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
+  } else if (!(typeof storage === 'number' ? storage > 0 : Number.parseFloat(storage.replace(/[^0-9.eE+-].*$/, '')) > 0)) {
+    c.invalid(`${at}.resources[storage]`, storage, 'must be greater than zero');
+  }
+  c.oneOf(`${at}.volumeMode`, spec.volumeMode, ['Block', 'Filesystem']);
+  if (!isUnset(spec.storageClassName)) c.name(`${at}.storageClassName`, spec.storageClassName, dns1123SubdomainProblem);
+}
+
+/**
+ * spec.volumeClaimTemplates. The API server itself accepts any templates and
+ * refuses each claim the controller then makes from a bad one (a FailedCreate
+ * event per member, and no pod); we refuse the set instead, naming the field
+ * the claims would fail on. A template's name is the pod volume's name, so it
+ * is a DNS-1123 label as pod volume names are, and unique.
+ */
+function checkClaimTemplates(c: Causes, at: string, value: unknown): void {
+  if (value === undefined || value === null) return;
+  if (!c.type(at, value, 'array')) return;
+  const names = new Set<string>();
+  (value as unknown[]).forEach((template, i) => {
+    const field = `${at}[${i}]`;
+    if (!c.type(field, template, 'object')) return;
+    const t = template as Json;
+    if (!isObject(t.metadata)) {
+      if (t.metadata === undefined || t.metadata === null) c.required(`${field}.metadata.name`);
+      else c.type(`${field}.metadata`, t.metadata, 'object');
+    } else {
+      const name = t.metadata.name;
+      c.name(`${field}.metadata.name`, name, dns1123LabelProblem);
+      if (typeof name === 'string' && names.has(name)) c.duplicate(`${field}.metadata.name`, name);
+      if (typeof name === 'string') names.add(name);
+      c.stringMap(`${field}.metadata.labels`, t.metadata.labels);
+      c.stringMap(`${field}.metadata.annotations`, t.metadata.annotations);
+    }
+    checkClaimSpec(c, `${field}.spec`, t.spec);
+  });
+}
+
+/** ValidatePersistentVolumeClaim: a DNS-1123 subdomain name and the claim spec; ReadWriteOncePod stands alone. */
+function checkPersistentVolumeClaim(c: Causes, obj: Json): void {
+  checkMetadata(c, obj, 'PersistentVolumeClaim', dns1123SubdomainProblem);
+  checkClaimSpec(c, 'spec', obj.spec);
+  const modes = isObject(obj.spec) ? obj.spec.accessModes : undefined;
+  if (Array.isArray(modes) && modes.includes('ReadWriteOncePod') && modes.length > 1) c.forbidden('spec.accessModes', 'may not use ReadWriteOncePod with other access modes');
+  if (isObject(obj.spec) && !isUnset(obj.spec.volumeName)) c.name('spec.volumeName', obj.spec.volumeName, dns1123SubdomainProblem);
+}
+
+/** The volume sources a PersistentVolume may name (core.PersistentVolumeSource): exactly one of them. */
+const VOLUME_SOURCES = ['hostPath', 'local', 'nfs', 'csi', 'iscsi', 'fc', 'gcePersistentDisk', 'awsElasticBlockStore', 'azureDisk', 'azureFile', 'cephfs', 'rbd', 'cinder', 'flexVolume', 'flocker', 'glusterfs', 'photonPersistentDisk', 'portworxVolume', 'quobyte', 'scaleIO', 'storageos', 'vsphereVolume'];
+const HOST_PATH_TYPES = ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'];
+const RECLAIM_POLICIES = ['Delete', 'Recycle', 'Retain'];
+
+/** ValidatePersistentVolume (ValidatePersistentVolumeSpec): access modes, a storage capacity, one volume source, the reclaim policy. */
+function checkPersistentVolume(c: Causes, obj: Json): void {
+  checkMetadata(c, obj, 'PersistentVolume', dns1123SubdomainProblem);
+  if (obj.spec === undefined || obj.spec === null) return c.required('spec');
+  if (!c.type('spec', obj.spec, 'object')) return;
+  const s = obj.spec as Json;
+  const modes = s.accessModes;
+  if (isUnset(modes) || (Array.isArray(modes) && modes.length === 0)) c.required('spec.accessModes', 'at least 1 access mode is required');
+  else if (c.type('spec.accessModes', modes, 'array')) {
+    for (const mode of modes as unknown[]) if (!ACCESS_MODES.includes(mode as string)) c.notSupported('spec.accessModes', mode, ACCESS_MODES);
+  }
+  const capacity = s.capacity;
+  if (isUnset(capacity) || (isObject(capacity) && Object.keys(capacity).length === 0)) c.required('spec.capacity');
+  if (isObject(capacity)) {
+    if (!('storage' in capacity) || Object.keys(capacity).length > 1) c.notSupported('spec.capacity', capacity, ['storage']);
+    for (const [name, quantity] of Object.entries(capacity)) {
+      const field = `spec.capacity[${name}]`;
+      if (typeof quantity !== 'string' && typeof quantity !== 'number') c.invalid(field, quantity, 'must be a valid resource quantity');
+      else if (typeof quantity === 'string' && !QUANTITY.test(quantity)) c.invalid(field, quantity, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
+      else if (!(Number.parseFloat(String(quantity)) > 0)) c.invalid(field, quantity, 'must be greater than zero');
+    }
+  } else if (!isUnset(capacity)) c.type('spec.capacity', capacity, 'object');
+  c.oneOf('spec.persistentVolumeReclaimPolicy', s.persistentVolumeReclaimPolicy, RECLAIM_POLICIES);
+  const sources = VOLUME_SOURCES.filter((source) => !isUnset(s[source]));
+  if (sources.length === 0) c.required('spec', 'must specify a volume type');
+  for (const extra of sources.slice(1)) c.forbidden(`spec.${extra}`, 'may not specify more than 1 volume type');
+  if (!isUnset(s.hostPath) && c.type('spec.hostPath', s.hostPath, 'object')) {
+    const hostPath = s.hostPath as Json;
+    if (isUnset(hostPath.path)) c.required('spec.hostPath.path');
+    else c.type('spec.hostPath.path', hostPath.path, 'string');
+    if (hostPath.type !== undefined && hostPath.type !== null) c.oneOf('spec.hostPath.type', hostPath.type, HOST_PATH_TYPES);
+  }
+  c.oneOf('spec.volumeMode', s.volumeMode, ['Block', 'Filesystem']);
+  if (!isUnset(s.storageClassName)) c.name('spec.storageClassName', s.storageClassName, dns1123SubdomainProblem);
+  if (!isUnset(s.claimRef)) c.type('spec.claimRef', s.claimRef, 'object');
 }
 
 function checkNamespace(c: Causes, obj: Json): void {
@@ -442,8 +739,8 @@ const CHECKS: Record<Kind, (c: Causes, obj: Json) => void> = {
   StatefulSet: checkStatefulSet,
   Lease: checkLease,
   ControllerRevision: checkControllerRevision,
-  PersistentVolumeClaim: checkSpecObject('PersistentVolumeClaim', true),
-  PersistentVolume: checkSpecObject('PersistentVolume', true),
+  PersistentVolumeClaim: checkPersistentVolumeClaim,
+  PersistentVolume: checkPersistentVolume,
   Node: checkSpecObject('Node', false),
   Event: checkEvent,
 };
@@ -478,29 +775,258 @@ function applyDefaults(obj: KubeObject): KubeObject {
   if (isNamespaced(obj.kind) && !obj.metadata.namespace) obj.metadata.namespace = 'default';
   if (obj.kind === 'Namespace') delete obj.metadata.namespace;
   switch (obj.kind) {
-    case 'Service': {
-      obj.spec.type ??= 'ClusterIP';
-      for (const port of obj.spec.ports ?? []) {
-        port.protocol ??= 'TCP';
-        if (obj.spec.type !== 'ExternalName') port.targetPort ??= port.port;
-      }
-      if (obj.spec.clusterIP === 'None' && !obj.spec.clusterIPs?.length) obj.spec.clusterIPs = ['None'];
+    case 'Service':
+      defaultService(obj);
       break;
-    }
     case 'EndpointSlice':
       obj.endpoints ??= [];
       for (const port of obj.ports ?? []) port.protocol ??= 'TCP';
       break;
     case 'Pod':
-      for (const container of obj.spec.containers) for (const port of container.ports ?? []) port.protocol ??= 'TCP';
+      defaultPod(obj.spec);
       break;
     case 'StatefulSet':
-      obj.spec.replicas ??= 1;
-      obj.spec.podManagementPolicy ??= 'OrderedReady';
-      for (const container of obj.spec.template.spec.containers) for (const port of container.ports ?? []) port.protocol ??= 'TCP';
+      defaultStatefulSet(obj);
+      break;
+    case 'PersistentVolumeClaim':
+    case 'PersistentVolume':
+      defaultStorage(obj);
       break;
     default:
       break;
   }
   return obj;
+}
+
+/**
+ * core/v1 SetDefaults_Service and SetDefaults_ServicePort. The cluster IP
+ * fields (clusterIP(s), ipFamilies, ipFamilyPolicy) are the allocator's, in the store.
+ */
+function defaultService(obj: Service): void {
+  const spec = obj.spec;
+  if (isUnset(spec.sessionAffinity)) spec.sessionAffinity = 'None';
+  if (spec.sessionAffinity === 'None') delete spec.sessionAffinityConfig;
+  if (spec.sessionAffinity === 'ClientIP' && typeof spec.sessionAffinityConfig?.clientIP?.timeoutSeconds !== 'number') {
+    spec.sessionAffinityConfig = { clientIP: { timeoutSeconds: 10800 } };
+  }
+  if (isUnset(spec.type)) spec.type = 'ClusterIP';
+  for (const port of spec.ports ?? []) {
+    if (isUnset(port.protocol)) port.protocol = 'TCP';
+    // Every type, ExternalName included, as SetDefaults_Service does.
+    if (isUnset(port.targetPort) || port.targetPort === 0) port.targetPort = port.port;
+  }
+  const external = spec.type === 'LoadBalancer' || spec.type === 'NodePort' || (spec.type === 'ClusterIP' && (spec.externalIPs?.length ?? 0) > 0);
+  if (external && isUnset(spec.externalTrafficPolicy)) spec.externalTrafficPolicy = 'Cluster';
+  if (isUnset(spec.internalTrafficPolicy) && spec.type !== 'ExternalName') spec.internalTrafficPolicy = 'Cluster';
+  if (spec.type === 'LoadBalancer') spec.allocateLoadBalancerNodePorts ??= true;
+  if (spec.clusterIP === 'None' && !spec.clusterIPs?.length) spec.clusterIPs = ['None'];
+}
+
+/**
+ * The tag parsers.ParseImageName finds: the default "latest" when the
+ * reference has neither tag nor digest, '' when it has a digest only or is not
+ * a reference at all (Go then ignores the parse error).
+ */
+const IMAGE_REFERENCE =
+  /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::([\w][\w.-]{0,127}))?(@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,})?$/;
+
+export function imageTag(image: string): string {
+  const match = IMAGE_REFERENCE.exec(image);
+  if (!match) return '';
+  const [, tag, digest] = match;
+  return tag ?? (digest ? '' : 'latest');
+}
+
+/** core/v1 SetDefaults_Container: pull policy from the tag, termination message, resources `{}`. */
+function defaultContainer(container: Container): void {
+  if (isUnset(container.imagePullPolicy)) container.imagePullPolicy = imageTag(container.image ?? '') === 'latest' ? 'Always' : 'IfNotPresent';
+  if (isUnset(container.terminationMessagePath)) container.terminationMessagePath = '/dev/termination-log';
+  if (isUnset(container.terminationMessagePolicy)) container.terminationMessagePolicy = 'File';
+  // A struct, not a pointer, in Go: always serialised, `{}` when empty.
+  if (!isObject(container.resources)) container.resources = {};
+  for (const port of container.ports ?? []) if (isUnset(port.protocol)) port.protocol = 'TCP';
+  for (const probe of [container.livenessProbe, container.readinessProbe, container.startupProbe]) {
+    if (!isObject(probe)) continue;
+    // SetDefaults_Probe: a zero is unset (these are plain int32s in Go).
+    if (!probe.timeoutSeconds) probe.timeoutSeconds = 1;
+    if (!probe.periodSeconds) probe.periodSeconds = 10;
+    if (!probe.successThreshold) probe.successThreshold = 1;
+    if (!probe.failureThreshold) probe.failureThreshold = 3;
+    defaultHttpGet(probe.httpGet);
+  }
+  const lifecycle = container.lifecycle;
+  if (isObject(lifecycle)) for (const hook of [lifecycle.postStart, lifecycle.preStop]) if (isObject(hook)) defaultHttpGet(hook.httpGet);
+  for (const env of Array.isArray(container.env) ? (container.env as unknown[]) : []) {
+    const fieldRef = isObject(env) && isObject(env.valueFrom) ? env.valueFrom.fieldRef : undefined;
+    if (isObject(fieldRef) && isUnset(fieldRef.apiVersion)) fieldRef.apiVersion = 'v1';
+  }
+}
+
+/** SetDefaults_HTTPGetAction. */
+function defaultHttpGet(action: unknown): void {
+  if (!isObject(action)) return;
+  if (isUnset(action.path)) action.path = '/';
+  if (isUnset(action.scheme)) action.scheme = 'HTTP';
+}
+
+/** Volume sources: SetDefaults_Volume (emptyDir when none) and the sources' default modes. */
+function defaultVolume(volume: Json): void {
+  if (Object.keys(volume).every((key) => key === 'name')) volume.emptyDir = {};
+  for (const source of ['secret', 'configMap', 'downwardAPI', 'projected']) {
+    const s = volume[source];
+    if (isObject(s) && s.defaultMode === undefined) s.defaultMode = 420; // 0644
+  }
+  if (isObject(volume.hostPath) && volume.hostPath.type === undefined) volume.hostPath.type = '';
+}
+
+/**
+ * core/v1 SetDefaults_PodSpec and the defaults of what it holds; used for
+ * Pods and for pod templates alike. Pod-only defaults are in defaultPod.
+ */
+function defaultPodSpec(spec: PodSpec): void {
+  if (isUnset(spec.dnsPolicy)) spec.dnsPolicy = 'ClusterFirst';
+  if (isUnset(spec.restartPolicy)) spec.restartPolicy = 'Always';
+  if (!isObject(spec.securityContext)) spec.securityContext = {};
+  if (spec.terminationGracePeriodSeconds === undefined || spec.terminationGracePeriodSeconds === null) spec.terminationGracePeriodSeconds = 30;
+  if (isUnset(spec.schedulerName)) spec.schedulerName = 'default-scheduler';
+  for (const container of spec.containers) defaultContainer(container);
+  for (const container of spec.initContainers ?? []) defaultContainer(container);
+  for (const volume of spec.volumes ?? []) defaultVolume(volume);
+}
+
+/**
+ * SetDefaults_Pod on top of the pod spec's: service links on, and requests
+ * taken from limits where a container names only limits. Templates do not get
+ * these (Kubernetes keeps them out of objects that merely hold a pod spec).
+ */
+export function defaultPod(spec: PodSpec): PodSpec {
+  defaultPodSpec(spec);
+  if (Array.isArray(spec.ephemeralContainers)) for (const c of spec.ephemeralContainers as Container[]) if (isObject(c)) defaultContainer(c);
+  for (const container of [...spec.containers, ...(spec.initContainers ?? [])]) {
+    const limits = container.resources?.limits;
+    if (!isObject(limits) || !container.resources) continue;
+    container.resources.requests = { ...limits, ...(container.resources.requests ?? {}) };
+  }
+  if (spec.enableServiceLinks === undefined || spec.enableServiceLinks === null) spec.enableServiceLinks = true;
+  return spec;
+}
+
+/** A claim template: what the apps/v1 conversion and the PVC defaults leave in the set. */
+function defaultClaimTemplate(template: PersistentVolumeClaimTemplate): void {
+  template.apiVersion = 'v1';
+  template.kind = 'PersistentVolumeClaim';
+  // Go's metav1.Time zero value, which 1.32 serialises as null inside templates.
+  if (template.metadata.creationTimestamp === undefined) template.metadata.creationTimestamp = null;
+  if (isUnset(template.spec.volumeMode)) template.spec.volumeMode = 'Filesystem';
+  template.status = { ...(template.status ?? {}) };
+  if (isUnset(template.status.phase)) template.status.phase = 'Pending';
+}
+
+/** core/v1 SetDefaults_PersistentVolumeClaim(Spec) and SetDefaults_PersistentVolume (status.phase Pending, which the PV controller moves on). */
+function defaultStorage(obj: PersistentVolumeClaim | PersistentVolume): void {
+  if (isUnset(obj.spec.volumeMode)) obj.spec.volumeMode = 'Filesystem';
+  if (obj.kind === 'PersistentVolume') {
+    if (isUnset(obj.spec.persistentVolumeReclaimPolicy)) obj.spec.persistentVolumeReclaimPolicy = 'Retain';
+    if (obj.spec.hostPath && obj.spec.hostPath.type === undefined) obj.spec.hostPath.type = '';
+  }
+  obj.status = { ...(obj.status ?? {}) };
+  if (isUnset(obj.status.phase)) obj.status.phase = 'Pending';
+}
+
+/**
+ * ValidatePersistentVolumeClaimUpdate: a claim's spec is immutable, but for
+ * what binding fills in once (volumeName, a class left unset, the volume mode
+ * default) and the storage request (expansion).
+ */
+function validateClaimUpdate(next: PersistentVolumeClaim, old: PersistentVolumeClaim): FieldCause[] {
+  const comparable = (spec: PersistentVolumeClaim['spec'], before: PersistentVolumeClaim['spec']): Json => {
+    const { resources, volumeAttributesClassName, ...rest } = spec as Json;
+    void resources;
+    void volumeAttributesClassName;
+    if (isUnset(before.volumeName)) delete rest.volumeName;
+    if (before.storageClassName === undefined || before.storageClassName === null) delete rest.storageClassName;
+    if (isUnset(before.volumeMode)) delete rest.volumeMode;
+    return rest;
+  };
+  if (next.spec === old.spec || semanticEqual(comparable(next.spec, old.spec), comparable(old.spec, old.spec))) return [];
+  return [{ reason: 'FieldValueForbidden', field: 'spec', message: 'Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims' }];
+}
+
+/** apps/v1 SetDefaults_StatefulSet, and the pod defaults for its template. */
+function defaultStatefulSet(obj: StatefulSet): void {
+  const spec = obj.spec;
+  if (isUnset(spec.podManagementPolicy)) spec.podManagementPolicy = 'OrderedReady';
+  const strategy = (spec.updateStrategy ??= {});
+  if (isUnset(strategy.type)) {
+    strategy.type = 'RollingUpdate';
+    strategy.rollingUpdate ??= {};
+  }
+  // Only a rollingUpdate that is there gets its partition: {type: RollingUpdate} alone stays as it is.
+  if (strategy.type === 'RollingUpdate' && isObject(strategy.rollingUpdate) && (strategy.rollingUpdate.partition ?? null) === null) {
+    strategy.rollingUpdate.partition = 0;
+  }
+  const retention = (spec.persistentVolumeClaimRetentionPolicy ??= {});
+  if (isUnset(retention.whenDeleted)) retention.whenDeleted = 'Retain';
+  if (isUnset(retention.whenScaled)) retention.whenScaled = 'Retain';
+  if (spec.replicas === undefined || spec.replicas === null) spec.replicas = 1;
+  if (spec.revisionHistoryLimit === undefined || spec.revisionHistoryLimit === null) spec.revisionHistoryLimit = 10;
+  // minReadySeconds is a plain int32: 0 is omitted from the object, never written.
+  const template = spec.template;
+  template.metadata ??= {};
+  if (template.metadata.creationTimestamp === undefined) template.metadata.creationTimestamp = null;
+  defaultPodSpec(template.spec);
+  for (const claim of spec.volumeClaimTemplates ?? []) defaultClaimTemplate(claim);
+}
+
+/** The spec fields of a StatefulSet an update may change (apps ValidateStatefulSetUpdate). */
+const MUTABLE_STATEFULSET_SPEC = new Set(['replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds']);
+
+/**
+ * Go's apiequality.Semantic.DeepEqual on decoded JSON: a nil and an empty
+ * slice or map are equal, and so are an absent field and its zero value ('').
+ */
+function semanticEqual(a: unknown, b: unknown): boolean {
+  const empty = (v: unknown): boolean => v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0);
+  if (empty(a) && empty(b)) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => semanticEqual(v, b[i]));
+  if (isObject(a) && isObject(b)) {
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) if (!semanticEqual(a[key], b[key])) return false;
+    return true;
+  }
+  return a === b;
+}
+
+/** The part of a set's spec no update may change, with the defaults an older stored set may lack. */
+function immutableSpecOf(set: StatefulSet): Json {
+  const rest: Json = {};
+  for (const [key, value] of Object.entries(set.spec)) if (!MUTABLE_STATEFULSET_SPEC.has(key)) rest[key] = value;
+  if (isUnset(rest.podManagementPolicy)) rest.podManagementPolicy = 'OrderedReady';
+  if (rest.revisionHistoryLimit === undefined || rest.revisionHistoryLimit === null) rest.revisionHistoryLimit = 10;
+  if (Array.isArray(rest.volumeClaimTemplates)) {
+    rest.volumeClaimTemplates = rest.volumeClaimTemplates.map((claim) => {
+      const copy = cloneJson(claim) as PersistentVolumeClaimTemplate;
+      if (isObject(copy) && isObject(copy.metadata) && isObject(copy.spec)) defaultClaimTemplate(copy);
+      return copy;
+    });
+  }
+  return rest;
+}
+
+/**
+ * Checks an update against the stored object, as the API server's
+ * ValidateXUpdate functions do; the new object is already valid. Returns the
+ * causes, empty when the update may go ahead.
+ */
+export function validateUpdate(next: KubeObject, old: KubeObject): FieldCause[] {
+  if (next.kind === 'PersistentVolumeClaim' && old.kind === 'PersistentVolumeClaim') return validateClaimUpdate(next, old);
+  if (next.kind !== 'StatefulSet' || old.kind !== 'StatefulSet' || next.spec === old.spec) return [];
+  if (semanticEqual(immutableSpecOf(next), immutableSpecOf(old))) return [];
+  return [
+    {
+      reason: 'FieldValueForbidden',
+      field: 'spec',
+      message:
+        "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+    },
+  ];
 }

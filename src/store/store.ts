@@ -7,6 +7,7 @@ import { HeadlessDnsError } from '../errors.js';
 import { formatIPv6, ipFamily } from '../model/ip.js';
 import { nowTimestamp } from '../model/pods.js';
 import { type Kind, type KubeObject, type Service, isNamespaced } from '../model/types.js';
+import { validateUpdate } from '../model/validate.js';
 import { AddressAllocator, type Cidr, parseCidr } from './allocator.js';
 import { copyJson, freezeJson, sameJson, shareWith } from '../model/json.js';
 import { Postings } from './postings.js';
@@ -486,6 +487,12 @@ export class ObjectStore {
           `Operation cannot be fulfilled on ${describeKey(input.kind, namespace, input.metadata.name)}: the object has been modified; please apply your changes to the latest version and try again`,
         );
       }
+      // What an update may not change (a StatefulSet's claim templates, selector, ...), whoever writes it.
+      const refused = existing ? validateUpdate(input, existing) : [];
+      if (refused.length > 0) {
+        const detail = refused.map((cause) => `${cause.field}: ${cause.message}`).join('; ');
+        throw new HeadlessDnsError('INVALID_OBJECT', `${input.kind} "${input.metadata.name}" is invalid: ${detail}`, refused);
+      }
       const next = writableCopy(input, change.owned === true);
       if (isNamespaced(next.kind)) next.metadata.namespace = namespace;
       if (existing?.metadata.deletionTimestamp && hasFinalizers(existing) && !hasFinalizers(next)) {
@@ -636,6 +643,27 @@ export class ObjectStore {
     }
   }
 
+  /**
+   * A headless Service's IP families, as the API server's allocator fills
+   * them in (initIPFamilyFields): with a selector, as a Service with a cluster
+   * IP (SingleStack, the primary family); without one, dual-stack unless told.
+   */
+  private planHeadlessFamilies(spec: Service['spec']): void {
+    const primary = this.allocators[0]?.family === 6 ? 'IPv6' : 'IPv4';
+    const given = spec.ipFamilies?.length ? spec.ipFamilies : undefined;
+    // A copy: the written object's arrays may be shared with (frozen) input.
+    const families = (spec.ipFamilies = [...(given ?? [primary])]);
+    const other = families[0] === 'IPv6' ? 'IPv4' : 'IPv6';
+    if (Object.keys(spec.selector ?? {}).length === 0) {
+      spec.ipFamilyPolicy ??= !given || given.length > 1 ? 'RequireDualStack' : 'SingleStack';
+      if (families.length < 2 && spec.ipFamilyPolicy !== 'SingleStack') families.push(other);
+      return;
+    }
+    spec.ipFamilyPolicy ??= families.length > 1 ? 'RequireDualStack' : 'SingleStack';
+    const dualCluster = this.allocators.some((a) => a.family !== this.allocators[0]?.family);
+    if (families.length < 2 && (spec.ipFamilyPolicy === 'RequireDualStack' || (spec.ipFamilyPolicy === 'PreferDualStack' && dualCluster))) families.push(other);
+  }
+
   private releaseClusterIps(service: Service): void {
     for (const ip of service.spec.clusterIPs ?? []) if (this.clusterIps.get(ip) === keyOf(service)) this.clusterIps.delete(ip);
   }
@@ -670,6 +698,8 @@ export class ObjectStore {
       if (spec.type === 'ExternalName') {
         delete spec.clusterIP;
         delete spec.clusterIPs;
+      } else {
+        this.planHeadlessFamilies(spec);
       }
       return;
     }
