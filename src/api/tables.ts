@@ -2,6 +2,8 @@
 // cells. The columns follow the API server's printers (pkg/printers/internalversion).
 
 import type { KubeObject } from '../model/types.js';
+import { canonicalQuantity } from '../model/quantity.js';
+import { accessModesText, storageClassOf } from '../model/storage.js';
 
 export interface ColumnDefinition {
   name: string;
@@ -302,8 +304,41 @@ function eventCells(o: KubeObject, now: number): Cell[] {
       return [o.metadata.name, owner ? `${owner.kind.toLowerCase()}.${owner.apiVersion.split('/')[0]}/${owner.name}` : '<none>', o.kind === 'ControllerRevision' ? o.revision : 0, age(o, now)];
     },
   },
-  PersistentVolumeClaim: { columns: [NAME, AGE], cells: (o, now) => [o.metadata.name, age(o, now)] },
-  PersistentVolume: { columns: [NAME, AGE], cells: (o, now) => [o.metadata.name, age(o, now)] },
+  // printPersistentVolumeClaim: capacity and access modes once bound (spec.volumeName), Terminating while deleted.
+  PersistentVolumeClaim: {
+    columns: [NAME, col('Status'), col('Volume'), col('Capacity'), col('Access Modes'), col('StorageClass'), col('VolumeAttributesClass'), AGE, col('VolumeMode', 1)],
+    cells: (o, now) => {
+      if (o.kind !== 'PersistentVolumeClaim') return [];
+      const volume = text(o.spec.volumeName);
+      const phase = o.metadata.deletionTimestamp ? 'Terminating' : text(o.status?.phase);
+      const capacity = volume ? canonicalQuantity(text(o.status?.capacity?.storage) || '0') : '';
+      const modes = volume ? accessModesText(o.status?.accessModes) : '';
+      return [o.metadata.name, phase, volume, capacity, modes, storageClassOf(o), text(o.spec.volumeAttributesClassName) || '<unset>', age(o, now), text(o.spec.volumeMode) || '<unset>'];
+    },
+  },
+  // printPersistentVolume: CLAIM is namespace/name; Terminating while deleted.
+  PersistentVolume: {
+    columns: [NAME, col('Capacity'), col('Access Modes'), col('Reclaim Policy'), col('Status'), col('Claim'), col('StorageClass'), col('VolumeAttributesClass'), col('Reason'), AGE, col('VolumeMode', 1)],
+    cells: (o, now) => {
+      if (o.kind !== 'PersistentVolume') return [];
+      const ref = o.spec.claimRef;
+      const claim = ref ? `${ref.namespace ?? ''}/${ref.name ?? ''}` : '';
+      const phase = o.metadata.deletionTimestamp ? 'Terminating' : text(o.status?.phase);
+      return [
+        o.metadata.name,
+        canonicalQuantity(text(o.spec.capacity?.storage) || '0'),
+        accessModesText(o.spec.accessModes),
+        text(o.spec.persistentVolumeReclaimPolicy),
+        phase,
+        claim,
+        storageClassOf(o),
+        text(o.spec.volumeAttributesClassName) || '<unset>',
+        text(o.status?.reason),
+        age(o, now),
+        text(o.spec.volumeMode) || '<unset>',
+      ];
+    },
+  },
   Node: { columns: [NAME, AGE], cells: (o, now) => [o.metadata.name, age(o, now)] },
   Event: { columns: [NAME, AGE], cells: (o, now) => [o.metadata.name, age(o, now)] },
 };

@@ -19,6 +19,9 @@ import { tmpdir } from 'node:os';
 import { join, relative, isAbsolute, sep } from 'node:path';
 import { nowTimestamp } from '../model/pods.js';
 import { canonicalQuantity } from '../model/quantity.js';
+import { storageClassOf } from '../model/storage.js';
+
+export { accessModesText, storageClassOf } from '../model/storage.js';
 import type { KubeObject, OwnerReference, PersistentVolume, PersistentVolumeClaim, Pod, StatefulSet } from '../model/types.js';
 import type { ObjectStore, StoreChange } from '../store/store.js';
 import type { EventRecorder } from './events.js';
@@ -203,29 +206,6 @@ export function claimsOfPod(pod: Pod): string[] {
     if (typeof name === 'string' && name) out.push(name);
   }
   return out;
-}
-
-/** GetAccessModesAsString: RWO, ROX, RWX, RWOP in that order, without repeats. */
-export function accessModesText(modes: readonly string[] | undefined): string {
-  const set = new Set(modes ?? []);
-  return (
-    [
-      ['ReadWriteOnce', 'RWO'],
-      ['ReadOnlyMany', 'ROX'],
-      ['ReadWriteMany', 'RWX'],
-      ['ReadWriteOncePod', 'RWOP'],
-    ] as const
-  )
-    .filter(([mode]) => set.has(mode))
-    .map(([, short]) => short)
-    .join(',');
-}
-
-/** GetPersistentVolumeClaimClass / GetPersistentVolumeClass: the beta annotation wins over the field. */
-export function storageClassOf(object: PersistentVolumeClaim | PersistentVolume): string {
-  const annotation = object.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'];
-  if (annotation !== undefined) return annotation;
-  return typeof object.spec.storageClassName === 'string' ? object.spec.storageClassName : '';
 }
 
 const hasFinalizer = (object: KubeObject, finalizer: string): boolean => Array.isArray(object.metadata.finalizers) && (object.metadata.finalizers as string[]).includes(finalizer);
@@ -524,7 +504,7 @@ export class VolumeController {
     }
     if (!hasFinalizer(volume, PV_PROTECTION_FINALIZER)) {
       this.store.apply([{ ...volume, metadata: { ...volume.metadata, finalizers: withFinalizer(volume, PV_PROTECTION_FINALIZER) } }], 'update');
-    } else if (!ref?.name && !phase) {
+    } else if (!ref?.name && (!phase || phase === 'Pending')) {
       this.store.apply([{ ...volume, status: { ...(volume.status ?? {}), phase: 'Available', lastPhaseTransitionTime: nowTimestamp() } }], 'update');
     }
   }
