@@ -258,13 +258,13 @@ export function buildApiApp(options: ApiOptions): ApiApp {
       ...(query.labelSelector ? { labelSelector: query.labelSelector } : {}),
       ...(query.fieldSelector ? { fieldSelector: query.fieldSelector } : {}),
       ...(wantsTable(request.headers.accept) ? { table: { include: include(query) } } : {}),
-    // An Eviction is only ever created (the API server answers any other verb this way).
-    if (target.subresource === 'eviction' && request.method !== 'POST') throw ApiError.of('MethodNotAllowed', 'the server does not allow this method on the requested resource');
     };
     const body = (): unknown => {
       const given = objectBody(request);
       return parseBody(given?.raw, given?.type);
     };
+    // An Eviction is only ever created (the API server answers any other verb this way).
+    if (target.subresource === 'eviction' && request.method !== 'POST') throw ApiError.of('MethodNotAllowed', 'the server does not allow this method on the requested resource');
     switch (request.method) {
       case 'GET': {
         // Read as the API server reads it (decimal only) on get, list and watch alike.

@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import { HeadlessDnsError } from '../errors.js';
 import { formatCauses } from '../model/manifest.js';
 import { nowTimestamp } from '../model/pods.js';
-import type { PersistentVolumeClaim } from '../model/types.js';
 import type { KubeObject, Pod, StatefulSet } from '../model/types.js';
 import { validateObject } from '../model/validate.js';
 import type { ObjectStore, StoreChange } from '../store/store.js';
@@ -17,8 +16,8 @@ import type { PatchType } from './body.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { type ResourceDef, groupVersion } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
-import { ApiError } from './status.js';
 import { decodeContinue, encodeContinue } from './listoptions.js';
+import { ApiError } from './status.js';
 import { type IncludeObject, toTable } from './tables.js';
 import { type WatchHub, tooLargeResourceVersion } from './watch.js';
 
@@ -33,13 +32,13 @@ export interface ListOptions {
   labelSelector?: string;
   fieldSelector?: string;
   table?: { include: IncludeObject };
-}
   /** The list's version: none is the latest, "0" any (and no paging), N at least N (exactly N with resourceVersionMatch Exact, or with a limit). */
   resourceVersion?: string;
   resourceVersionMatch?: string;
   /** Paging: at most this many items (0 or less: all), and a continue token when more follow. */
   limit?: number;
   continue?: string;
+}
 
 export interface PodDeleter {
   delete(pod: Pod, graceSeconds?: number): Pod;
@@ -60,13 +59,13 @@ export interface DeleteOptions extends WriteOptions {
 
 type Json = Record<string, unknown>;
 
-const SERVER_FIELDS = ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'managedFields', 'selfLink'];
 // k8s.io/apiserver pkg/storage/etcd3/errors.go: a continue token whose version is compacted away.
 const INCONSISTENT_CONTINUE =
   'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, ' +
   'or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - ' +
   'objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
 
+const SERVER_FIELDS = ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'managedFields', 'selfLink'];
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -196,7 +195,6 @@ export class ObjectApi {
     return object;
   }
 
-  list(target: ObjectTarget, options: ListOptions): unknown {
   /**
    * The objects a list reads and the resourceVersion they are at, as the API
    * server picks them (cacher.GetList, etcd3 store.GetList and resolveGetListRev):
@@ -232,6 +230,7 @@ export class ObjectApi {
     return now;
   }
 
+  list(target: ObjectTarget, options: ListOptions): unknown {
     const byLabel = parseLabelSelector(options.labelSelector);
     const byField = parseFieldSelector(options.fieldSelector, target.def.kind);
     const snapshot = this.snapshot(target, options);
@@ -286,8 +285,8 @@ export class ObjectApi {
     this.watches.open(
       {
         kind: target.def.kind,
-        ...(target.namespace !== undefined ? { namespace: target.namespace } : {}),
         apiVersion: groupVersion(target.def),
+        ...(target.namespace !== undefined ? { namespace: target.namespace } : {}),
         ...(since !== undefined ? { resourceVersion: since } : {}),
         ...(options.sendInitialEvents !== undefined ? { sendInitialEvents: options.sendInitialEvents } : {}),
         ...(options.allowWatchBookmarks ? { allowWatchBookmarks: true } : {}),
@@ -414,8 +413,7 @@ export class ObjectApi {
   }
 
   private orphanPods(set: StatefulSet): void {
-    // Orphaning leaves every dependent: the pods, and claims a retention policy made the set's.
-    const owned = this.store.listOwnedBy(set.metadata.uid ?? '').filter((o): o is Pod | PersistentVolumeClaim => o.kind === 'Pod' || o.kind === 'PersistentVolumeClaim');
+    const owned = this.store.listOwnedBy(set.metadata.uid ?? '').filter((o): o is Pod => o.kind === 'Pod');
     if (owned.length === 0) return;
     this.store.apply(owned.map((pod) => ({ ...pod, metadata: { ...pod.metadata, ownerReferences: pod.metadata.ownerReferences!.filter((r) => r.uid !== set.metadata.uid) } })));
   }
