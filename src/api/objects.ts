@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { HeadlessDnsError } from '../errors.js';
 import { formatCauses } from '../model/manifest.js';
 import { nowTimestamp } from '../model/pods.js';
+import type { PersistentVolumeClaim } from '../model/types.js';
 import type { KubeObject, Pod, StatefulSet } from '../model/types.js';
 import { validateObject } from '../model/validate.js';
 import type { ObjectStore, StoreChange } from '../store/store.js';
@@ -413,7 +414,8 @@ export class ObjectApi {
   }
 
   private orphanPods(set: StatefulSet): void {
-    const owned = this.store.listOwnedBy(set.metadata.uid ?? '').filter((o): o is Pod => o.kind === 'Pod');
+    // Orphaning leaves every dependent: the pods, and claims a retention policy made the set's.
+    const owned = this.store.listOwnedBy(set.metadata.uid ?? '').filter((o): o is Pod | PersistentVolumeClaim => o.kind === 'Pod' || o.kind === 'PersistentVolumeClaim');
     if (owned.length === 0) return;
     this.store.apply(owned.map((pod) => ({ ...pod, metadata: { ...pod.metadata, ownerReferences: pod.metadata.ownerReferences!.filter((r) => r.uid !== set.metadata.uid) } })));
   }
