@@ -191,8 +191,6 @@ function externalIp(o: KubeObject): string {
   }
 }
 
-const PRINTERS: Record<KubeObject['kind'], Printer> = {
-  Pod: {
 /**
  * printNode: STATUS is Ready or NotReady (from the Ready condition; Unknown
  * without one), then SchedulingDisabled when cordoned; ROLES from the
@@ -255,6 +253,8 @@ function eventCells(o: KubeObject, now: number): Cell[] {
   return [last, text(o.type), text(o.reason), target, text(ref.fieldPath), host ? `${component}, ${host}` : component, text(o.message), first, count, o.metadata.name];
 }
 
+const PRINTERS: Record<KubeObject['kind'], Printer> = {
+  Pod: {
     columns: [NAME, col('Ready'), col('Status'), col('Restarts'), AGE, col('IP', 1), col('Node', 1), col('Nominated Node', 1), col('Readiness Gates', 1)],
     cells: (o, now) => podCells(o, now).cells,
     conditions: (o, now) => podCells(o, now).conditions,
