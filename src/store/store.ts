@@ -42,13 +42,13 @@ export interface StoreOptions {
   serviceCidrs?: readonly string[];
   /** Told about a listener that threw; the default rethrows nothing and logs to stderr. */
   onListenerError?: (error: unknown) => void;
-}
   /**
    * Mutating admission: what the API server's admission plugins do to an object
    * being created (DefaultTolerationSeconds adds tolerations to pods), whoever
    * creates it (the API, manifests, a controller). Returns the object, or a changed copy.
    */
   admit?: (object: KubeObject) => KubeObject;
+}
 
 /** Where committed batches are made durable before anyone hears of them (serve --state). */
 export interface Journal {
@@ -213,12 +213,12 @@ export class ObjectStore {
   private resourceVersion = 0;
   private readonly onListenerError: (error: unknown) => void;
   private journal: Journal | undefined;
-
   private readonly admit: ((object: KubeObject) => KubeObject) | undefined;
+
   constructor(options: StoreOptions = {}) {
     this.onListenerError = options.onListenerError ?? ((error) => console.error('headless-dns: store listener failed:', error));
-    const cidrs = (options.serviceCidrs ?? DEFAULT_SERVICE_CIDRS).map((text) => {
     this.admit = options.admit;
+    const cidrs = (options.serviceCidrs ?? DEFAULT_SERVICE_CIDRS).map((text) => {
       const cidr = parseCidr(text);
       if (!cidr) throw new HeadlessDnsError('INVALID_OPTION', `service CIDR ${text} is not a valid range`);
       return cidr;
