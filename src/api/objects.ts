@@ -26,7 +26,7 @@ export interface ObjectTarget {
   def: ResourceDef;
   namespace?: string;
   name?: string;
-  subresource?: 'status' | 'scale';
+  subresource?: 'status' | 'scale' | 'eviction';
 }
 
 export interface ListOptions {
@@ -362,6 +362,38 @@ export class ObjectApi {
       : type === 'json' ? jsonPatch(current, patch)
       : strategicMergePatch(current, patch);
     return { created: false, object: this.update(target, patched, options) };
+  }
+
+  /**
+   * POST pods/{name}/eviction (policy/v1 Eviction): the pod is deleted as a DELETE
+   * with the Eviction's deleteOptions would delete it (no PodDisruptionBudgets
+   * here to refuse it); a pod already terminating is a success too. Answers
+   * the API server's Status (pkg/registry/core/pod/storage/eviction.go).
+   */
+  evict(target: ObjectTarget, body: unknown, options: WriteOptions = {}): unknown {
+    if (!isObject(body)) throw ApiError.of('BadRequest', 'the request body must be a JSON or YAML object');
+    const kind = body.kind ?? 'Eviction';
+    const apiVersion = body.apiVersion ?? 'policy/v1';
+    if (kind !== 'Eviction' || (apiVersion !== 'policy/v1' && apiVersion !== 'policy/v1beta1')) {
+      throw ApiError.of('BadRequest', `the API version in the data (${String(apiVersion)}) and kind (${String(kind)}) do not match the request (policy/v1, Eviction)`);
+    }
+    const metadata = isObject(body.metadata) ? body.metadata : {};
+    if (metadata.name !== undefined && metadata.name !== target.name) throw ApiError.of('BadRequest', 'name in URL does not match name in Eviction object');
+    const pod = this.existing({ ...target, subresource: undefined });
+    const given = isObject(body.deleteOptions) ? body.deleteOptions : {};
+    if (!pod.metadata.deletionTimestamp) {
+      const grace = given.gracePeriodSeconds;
+      if (grace !== undefined && (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0)) {
+        throw ApiError.of('BadRequest', `deleteOptions.gracePeriodSeconds must be a non-negative integer, got ${JSON.stringify(grace)}`);
+      }
+      const preconditions = isObject(given.preconditions) ? (given.preconditions as DeleteOptions['preconditions']) : undefined;
+      this.delete({ ...target, subresource: undefined }, {
+        ...(typeof grace === 'number' ? { gracePeriodSeconds: grace } : {}),
+        ...(preconditions ? { preconditions } : {}),
+        ...(options.dryRun || (Array.isArray(given.dryRun) && given.dryRun.includes('All')) ? { dryRun: true } : {}),
+      });
+    }
+    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
   }
 
   delete(target: ObjectTarget, options: DeleteOptions): unknown {
