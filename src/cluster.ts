@@ -4,12 +4,11 @@
 
 import { promises as dnsPromises } from 'node:dns';
 import { readFileSync } from 'node:fs';
-import { stringify as toYaml } from 'yaml';
-import { buildApiApp } from './api/app.js';
+import { ApiServer } from './api/server.js';
 import { Metrics } from './api/metrics.js';
+import { ControllerManager } from './controllers/manager.js';
 import { healthyConditions, podAdmission, timestampAt, unknownConditions } from './controllers/nodelifecycle.js';
 import { systemClock } from './model/clock.js';
-import { ControllerManager } from './controllers/manager.js';
 import { PreparedAnswers } from './dns/prepared.js';
 import { nowTimestamp } from './model/pods.js';
 import { resolve as resolvePath } from 'node:path';
@@ -72,6 +71,7 @@ export interface StartedCluster {
   /** Ready, not terminating members of a StatefulSet, by name. */
   readyMembers(statefulSet: string, namespace?: string): string[];
   /** Empties the registry: every object but the default and kube-system namespaces. */
+  reset(): void;
   /**
    * Fails a node as when its kubelet stops posting status (`Unknown`, the
    * default) or reports not ready (`False`): its pods leave DNS at once, are
@@ -81,7 +81,6 @@ export interface StartedCluster {
   failNode(node: string, options?: { status?: 'Unknown' | 'False' }): Node;
   /** The node's kubelet reports Ready again: taints go, pods not yet evicted are Ready again, terminating ones finish. */
   restoreNode(node: string): Node;
-  reset(): void;
   /** A node:dns promises Resolver that asks this cluster. */
   resolver(options?: { timeout?: number; tries?: number }): dnsPromises.Resolver;
   /**
@@ -121,9 +120,12 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-/** A kubeconfig that points kubectl at this cluster (`kubectl --kubeconfig FILE get pods`). */
+/**
+ * A kubeconfig that points kubectl at this cluster (`kubectl --kubeconfig FILE get pods`),
+ * written as JSON, which is YAML too: no YAML library is loaded for it.
+ */
 export function kubeconfigFor(url: string, token?: string, ca?: string): string {
-  return toYaml({
+  return `${JSON.stringify({
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: 'headless-dns', cluster: { server: url, ...(ca ? { 'certificate-authority-data': Buffer.from(ca).toString('base64') } : {}) } }],
@@ -131,7 +133,7 @@ export function kubeconfigFor(url: string, token?: string, ca?: string): string 
     contexts: [{ name: 'headless-dns', context: { cluster: 'headless-dns', user: 'headless-dns', namespace: 'default' } }],
     'current-context': 'headless-dns',
     preferences: {},
-  });
+  }, null, 2)}\n`;
 }
 
 export async function startCluster(input: ClusterOptions = {}, defaults?: Parameters<typeof resolveOptions>[1]): Promise<StartedCluster> {
@@ -176,10 +178,10 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
     podCidr: options.podCidr,
     startUnready: options.startUnready,
     podGraceSeconds: options.podGraceSeconds,
-    log: options.log,
-    // Claims' directories outlive a restart beside the state file; without one they go on close.
     nodes: options.nodes,
     ...(options.clock ? { clock: options.clock } : {}),
+    log: options.log,
+    // Claims' directories outlive a restart beside the state file; without one they go on close.
     ...(options.state ? { volumeRoot: `${resolvePath(options.state)}.volumes` } : {}),
   });
   // HTTPS only when asked: the TLS module (and its certificate library) is loaded only then, for a fast cold start.
@@ -207,7 +209,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
   let dnsServerText = '';
   let openWatches = (): number => 0;
   const metrics = new Metrics(store, () => openWatches());
-  const { app, watches } = buildApiApp({
+  const apiServer = await ApiServer.create({
     store,
     pods: controllers.terminator,
     metrics,
@@ -224,7 +226,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
     ...(token ? { token } : {}),
     ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}),
   });
-  openWatches = () => watches.openStreams;
+  openWatches = () => apiServer.openWatches;
   const responder = new Responder(index, prepared, {
     ...(options.upstream ? { upstream: options.upstream } : {}),
     udpMaxSize: options.udpMaxSize,
@@ -239,7 +241,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
   });
 
   const stopAll = async (): Promise<void> => {
-    await Promise.all([transport.close(), app.close()]);
+    await Promise.all([transport.close(), apiServer.close()]);
     journal?.close();
     controllers.close();
     metrics.close();
@@ -267,7 +269,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
     }
     dns = await transport.listen(options.host, options.dnsPort);
     try {
-      await app.listen({ host: options.host, port: options.apiPort });
+      apiAddress = { host: options.host, port: await apiServer.listen(options.host, options.apiPort) };
     } catch (error) {
       throw new HeadlessDnsError('LISTEN_FAILED', `cannot listen on ${options.host}:${options.apiPort} for the API: ${(error as Error).message}`);
     }
@@ -275,8 +277,6 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
     await stopAll();
     throw error;
   }
-  const bound = app.server.address();
-  apiAddress = { host: options.host, port: typeof bound === 'object' && bound ? bound.port : options.apiPort };
   // A wildcard bind is reached at loopback here, an address the certificate names.
   const urlHost = tls && options.host === '0.0.0.0' ? '127.0.0.1' : tls && options.host === '::' ? '::1' : options.host;
   const api = {

@@ -2,11 +2,10 @@
 // listen (tests use inject()); cluster.ts listens. Paths, object shapes, Status
 // errors and watch follow the Kubernetes API closely enough for kubectl.
 
-import { STATUS_CODES } from 'node:http';
-import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ObjectStore } from '../store/store.js';
 import { mediaType, parseBody, patchTypeOf } from './body.js';
+import { answerClientError } from './client-error.js';
 import { apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import type { Metrics } from './metrics.js';
 import { ObjectApi, type ObjectTarget, type PodDeleter } from './objects.js';
@@ -95,27 +94,6 @@ const REASONS: Record<number, string> = { 400: 'BadRequest', 403: 'Forbidden', 4
 
 function failure(code: number, message: string): StatusBody {
   return toStatus(new ApiError(code, REASONS[code] ?? 'BadRequest', message));
-}
-
-/**
- * The HTTP parser's refusals (header overflow, malformed requests), which come
- * before there is a request to reply to: a Status written on the socket, as
- * every other answer. Used as fastify's clientErrorHandler.
- */
-function answerClientError(error: Error & { code?: string }, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const code = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const message = code === 431 ? 'Request Header Fields Too Large' : code === 408 ? 'Request Timeout' : `the request could not be parsed: ${error.message}`;
-  const body = JSON.stringify(failure(code, message));
-  if (socket.writable) {
-    socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-  }
-  // Closing at once, with the rest of a large request unread, would reset the
-  // connection and lose the answer; keep reading (and dropping) for a moment.
-  socket.removeAllListeners('data');
-  socket.on('data', () => undefined);
-  socket.resume();
-  setTimeout(() => socket.destroy(), 2000).unref();
 }
 
 function integer(value: string | undefined, name: string): number | undefined {
@@ -306,6 +284,7 @@ export function buildApiApp(options: ApiOptions): ApiApp {
         });
       }
       case 'POST': {
+        if (target.subresource === 'eviction') return reply.code(201).send(objects.evict(target, body(), { dryRun: dryRunOf(query.dryRun, 'CreateOptions') }));
         if (target.name !== undefined) throw ApiError.of('MethodNotAllowed', 'POST is not supported on a named object');
         if (target.def.namespaced && target.namespace === undefined) throw ApiError.of('MethodNotAllowed', 'POST needs a namespace in the path');
         const dryRun = dryRunOf(query.dryRun, 'CreateOptions');
@@ -317,7 +296,6 @@ export function buildApiApp(options: ApiOptions): ApiApp {
         return objects.update(target, body(), { dryRun });
       }
       case 'PATCH': {
-        if (target.subresource === 'eviction') return reply.code(201).send(objects.evict(target, body(), { dryRun: dryRunOf(query.dryRun, 'CreateOptions') }));
         if (target.name === undefined) throw ApiError.of('MethodNotAllowed', 'PATCH needs an object name in the path');
         const type = patchTypeOf(request.headers['content-type']);
         const dryRun = dryRunOf(query.dryRun, 'PatchOptions');

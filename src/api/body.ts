@@ -2,7 +2,8 @@
 // refused with a BadRequest Status when they do not parse, nest too deep, or
 // carry prototype keys. Patches are held to the same limits (patch.ts).
 
-import { parse as parseYaml } from 'yaml';
+import { load as loadYaml } from 'js-yaml';
+import { checkYamlAliases } from '../model/manifest.js';
 import { decodeProtobufBody } from './protobuf.js';
 import { ApiError } from './status.js';
 
@@ -65,7 +66,12 @@ export function parseBody(raw: Buffer | undefined, contentType: string | undefin
   const text = raw.toString('utf8');
   try {
     if (type.endsWith('json') || type === '') value = JSON.parse(text);
-    else if (type.includes('yaml')) value = parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
+    else if (type.includes('yaml')) {
+      // The manifests' YAML library and alias guard: duplicate keys are errors, and
+      // aliases may not expand a body past what the guard allows.
+      value = loadYaml(text);
+      checkYamlAliases(value, 'the request body');
+    }
     else throw new ApiError(415, 'UnsupportedMediaType', `unsupported media type "${type}"`);
   } catch (error) {
     if (error instanceof ApiError) throw error;

@@ -15,11 +15,20 @@
 import type { RemoteInfo } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
-import { TCPServer, UDPServer } from 'dns2';
+import { createRequire } from 'node:module';
+import type { TCPServer as Dns2TcpServer, UDPServer as Dns2UdpServer } from 'dns2';
 import { HeadlessDnsError } from '../errors.js';
 import { ipFamily } from '../model/ip.js';
 import type { Transport } from './responder.js';
 import type { ReplyParts } from './wire.js';
+
+// Only dns2's two socket servers, not its index: that also loads its resolvers
+// and DNS-over-HTTPS server (http, https, URL parsing), a third of our cold
+// start. dns2's `exports` lists no subpaths, so they are required by file, from
+// its own directory.
+const requireFromDns2 = createRequire(createRequire(import.meta.url).resolve('dns2/package.json'));
+const UDPServer = requireFromDns2('./server/udp.js') as typeof Dns2UdpServer;
+const TCPServer = requireFromDns2('./server/tcp.js') as typeof Dns2TcpServer;
 
 export type MessageHandler = (msg: Buffer, transport: Transport) => Buffer | ReplyParts | undefined | Promise<Buffer | undefined>;
 

@@ -122,7 +122,7 @@ const MAX_EXPANDED_NODES = 1_000_000;
  * Throws when aliases make a document expand far beyond what is written, or
  * refer to themselves. (An alias is the same object reached twice.)
  */
-function checkAliases(raw: unknown, source: string): void {
+export function checkYamlAliases(raw: unknown, source: string): void {
   const sizes = new Map<object, number>();
   const open = new Set<object>();
   const size = (value: unknown): number => {
@@ -292,7 +292,7 @@ export function parseManifestText(text: string, origin: string): RawDocument[] {
   documents.forEach((raw, i) => {
     const source = `${origin}: document ${i + 1}`;
     if (raw === null || raw === undefined) return;
-    checkAliases(raw, source);
+    checkYamlAliases(raw, source);
     flattenList(raw, source, out);
   });
   return out;
