@@ -177,6 +177,8 @@ export class StatefulSetController {
       spec: {
         // The stored template is frozen: the pod shares its parts rather than copies them.
         ...template.spec,
+        // A Pod default the API server adds to pods, never to templates (core/v1 SetDefaults_Pod).
+        enableServiceLinks: template.spec.enableServiceLinks ?? true,
         hostname: name,
         ...(set.spec.serviceName ? { subdomain: set.spec.serviceName } : {}),
       },
