@@ -339,8 +339,25 @@ const PRINTERS: Record<KubeObject['kind'], Printer> = {
       ];
     },
   },
-  Node: { columns: [NAME, AGE], cells: (o, now) => [o.metadata.name, age(o, now)] },
-  Event: { columns: [NAME, AGE], cells: (o, now) => [o.metadata.name, age(o, now)] },
+  Node: {
+    columns: [NAME, col('Status'), col('Roles'), AGE, col('Version'), col('Internal-IP', 1), col('External-IP', 1), col('OS-Image', 1), col('Kernel-Version', 1), col('Container-Runtime', 1)],
+    cells: (o, now) => nodeCells(o, now),
+  },
+  Event: {
+    columns: [
+      col('Last Seen'),
+      col('Type'),
+      col('Reason'),
+      col('Object'),
+      col('Subobject', 1),
+      col('Source', 1),
+      col('Message'),
+      col('First Seen', 1),
+      col('Count', 1),
+      col('Name', 1, 'string', 'name'),
+    ],
+    cells: (o, now) => eventCells(o, now),
+  },
 };
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';

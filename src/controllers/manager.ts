@@ -76,7 +76,7 @@ export class ControllerManager {
     this.terminator = new PodTerminator(store, options.podGraceSeconds, (error) => options.log(`pod termination: ${String(error)}`), (pod) => this.nodes.kubeletUp(pod.spec.nodeName), this.recorder);
     this.kubelet = new Kubelet(store, options.podCidr, options.startUnready, this.nodes, this.recorder);
     this.volumes = new VolumeController(store, { ...(options.volumeRoot ? { root: options.volumeRoot } : {}), log: options.log, recorder: this.recorder });
-    this.statefulSets = new StatefulSetController(store, { deletePod: (pod) => this.terminator.delete(pod), volumes: this.volumes, recorder: this.recorder });
+    this.statefulSets = new StatefulSetController(store, { deletePod: (pod) => this.terminator.delete(pod), volumes: this.volumes });
     this.endpointSlices = new EndpointSliceController(store);
     this.leases = new LeaseController(store, options.log);
     this.unsubscribe = store.subscribe((events) => this.onEvents(events));
