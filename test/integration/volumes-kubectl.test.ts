@@ -106,6 +106,17 @@ describe.runIf(hasKubectl)('kubia keeps its storage, through kubectl', () => {
     expect(cluster.list('PersistentVolumeClaim')).toEqual([]);
     expect(cluster.list('PersistentVolume')).toEqual([]);
   });
+
+  it('a bad claim gets a Status naming the field', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'hdns-pvc-')), 'pvc.yaml');
+    writeFileSync(file, 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: bad\nspec:\n  accessModes: [ReadWriteSometimes]\n  resources:\n    requests:\n      storage: 0\n');
+    const error = await kubectl('create', '-f', file).then(
+      () => '',
+      (e: { stderr?: string }) => e.stderr ?? '',
+    );
+    expect(error).toContain('spec.accessModes: Unsupported value: "ReadWriteSometimes"');
+    expect(error).toContain('spec.resources[storage]: Invalid value: 0: must be greater than zero');
+  });
 });
 
 describe('claims directories and the cluster lifetime', () => {

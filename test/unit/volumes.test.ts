@@ -19,6 +19,7 @@ import {
   VolumeController,
 } from '../../src/controllers/volumes.js';
 import { canonicalQuantity } from '../../src/model/quantity.js';
+import { validateObject } from '../../src/model/validate.js';
 import type { KubeObject, OwnerReference, PersistentVolume, PersistentVolumeClaim, Pod, StatefulSet } from '../../src/model/types.js';
 import { parseCidr } from '../../src/store/allocator.js';
 import { ObjectStore } from '../../src/store/store.js';
@@ -394,5 +395,42 @@ describe('the storage controllers on a store', () => {
     expect(second.claim('data-kubia-0')!.metadata.uid).toBe(first.claim('data-kubia-0')!.metadata.uid);
     expect(second.dirOf('data-kubia-0')).toBe(kept);
     expect(existsSync(kept)).toBe(true);
+  });
+});
+
+describe('validation of claims and volumes (ValidatePersistentVolumeClaim, ValidatePersistentVolume)', () => {
+  const claim = (spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'c' }, spec });
+  const volume = (spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'v' }, spec });
+  const good = { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Mi' } } };
+  const goodVolume = { accessModes: ['ReadWriteOnce'], capacity: { storage: '1Gi' }, hostPath: { path: '/tmp/x' } };
+  it.each([
+    { what: 'a good claim', object: claim(good), causes: [] },
+    { what: 'no access mode', object: claim({ ...good, accessModes: [] }), causes: ['spec.accessModes: Required value: at least 1 access mode is required'] },
+    { what: 'an unknown access mode', object: claim({ ...good, accessModes: ['ReadWriteSometimes'] }), causes: ['spec.accessModes: Unsupported value: "ReadWriteSometimes": supported values: "ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"'] },
+    { what: 'ReadWriteOncePod with another', object: claim({ ...good, accessModes: ['ReadWriteOncePod', 'ReadWriteOnce'] }), causes: ['spec.accessModes: Forbidden: may not use ReadWriteOncePod with other access modes'] },
+    { what: 'no storage request', object: claim({ accessModes: ['ReadWriteOnce'] }), causes: ['spec.resources[storage]: Required value'] },
+    { what: 'a zero request', object: claim({ ...good, resources: { requests: { storage: '0' } } }), causes: ['spec.resources[storage]: Invalid value: "0": must be greater than zero'] },
+    { what: 'a good volume', object: volume(goodVolume), causes: [] },
+    { what: 'a volume without capacity', object: volume({ ...goodVolume, capacity: undefined }), causes: ['spec.capacity: Required value'] },
+    { what: 'a volume with no source', object: volume({ ...goodVolume, hostPath: undefined }), causes: ['spec: Required value: must specify a volume type'] },
+    { what: 'a volume with two sources', object: volume({ ...goodVolume, nfs: { server: 'x', path: '/' } }), causes: ['spec.nfs: Forbidden: may not specify more than 1 volume type'] },
+    { what: 'an unknown reclaim policy', object: volume({ ...goodVolume, persistentVolumeReclaimPolicy: 'Shred' }), causes: ['spec.persistentVolumeReclaimPolicy: Unsupported value: "Shred": supported values: "Delete", "Recycle", "Retain"'] },
+  ])('$what', ({ object, causes }) => {
+    expect(validateObject(object).causes.map((c) => `${c.field}: ${c.message}`)).toEqual(causes);
+  });
+
+  it('defaults: volumeMode Filesystem, a volume Retains by default', () => {
+    expect((validateObject(claim(good)).object as PersistentVolumeClaim).spec.volumeMode).toBe('Filesystem');
+    expect((validateObject(volume(goodVolume)).object as PersistentVolume).spec.persistentVolumeReclaimPolicy).toBe('Retain');
+  });
+
+  it('a claim spec is immutable but for what binding fills in once and the request', () => {
+    const store = new ObjectStore();
+    store.apply([claim(good) as KubeObject]);
+    const stored = store.get('PersistentVolumeClaim', 'default', 'c')!;
+    store.apply([{ ...stored, spec: { ...stored.spec, volumeName: 'pvc-1', storageClassName: 'standard', resources: { requests: { storage: '2Mi' } } } }]);
+    const bound = store.get('PersistentVolumeClaim', 'default', 'c')!;
+    expect(() => store.apply([{ ...bound, spec: { ...bound.spec, accessModes: ['ReadWriteMany'] } }])).toThrow(/spec: Forbidden: spec is immutable after creation/);
+    expect(() => store.apply([{ ...bound, spec: { ...bound.spec, volumeName: 'pvc-2' } }])).toThrow(/immutable/);
   });
 });
