@@ -228,6 +228,18 @@ export function claimDirectory(root: string, claim: PersistentVolumeClaim): stri
   return join(root, claim.metadata.namespace ?? 'default', `${claim.metadata.name}-${(claim.metadata.uid ?? '').slice(0, 8)}`);
 }
 
+/** Temporary roots not removed yet: a process that exits without close() (a test that forgets it) still removes them. */
+const temporaryRoots = new Set<string>();
+let exitHook = false;
+function removeAtExit(root: string): void {
+  temporaryRoots.add(root);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const dir of temporaryRoots) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
 export class VolumeController {
   /** namespace/claim → pods (scheduled ones, with spec.nodeName) whose volumes name it: what pvc-protection asks. */
   private readonly users = new Map<string, Set<string>>();
@@ -245,14 +257,20 @@ export class VolumeController {
   root(): string {
     if (this.options.root) return this.options.root;
     if (this.closed) throw new Error('the cluster is closed');
-    this.temporary ??= mkdtempSync(join(tmpdir(), 'headless-dns-volumes-'));
+    if (!this.temporary) {
+      this.temporary = mkdtempSync(join(tmpdir(), 'headless-dns-volumes-'));
+      removeAtExit(this.temporary);
+    }
     return this.temporary;
   }
 
   /** Removes the temporary directory, with every claim's directory in it; a --state root stays. */
   close(): void {
     this.closed = true;
-    if (this.temporary) rmSync(this.temporary, { recursive: true, force: true });
+    if (this.temporary) {
+      rmSync(this.temporary, { recursive: true, force: true });
+      temporaryRoots.delete(this.temporary);
+    }
     this.temporary = undefined;
   }
 

@@ -24,6 +24,8 @@ function cluster(options: { startUnready?: boolean; grace?: number } = {}) {
       throw new Error(message);
     },
   });
+  // Closed after each test: the claims' temporary directory goes with it.
+  opened.push(controllers);
   const ask = (name: string, type = 'A') => {
     const result = answer({ name, type: typeCode(type)! }, index);
     if (result.kind !== 'reply') throw new Error(result.kind);
@@ -47,8 +49,10 @@ function withKubia(c: ReturnType<typeof cluster>, edit: (objects: (Service | Sta
   c.store.apply(objects);
 }
 
+const opened: ControllerManager[] = [];
 afterEach(() => {
   vi.useRealTimers();
+  for (const controllers of opened.splice(0)) controllers.close();
 });
 
 describe('StatefulSet controller', () => {
