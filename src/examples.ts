@@ -2,10 +2,11 @@
 // project that installed headless-dns can load them whatever its working
 // directory (`startCluster({ manifests: [examples.kubia] })`).
 //
-// This is the one module that uses import.meta: a CommonJS build swaps it for
-// one computing the same paths from __dirname. Nothing is read here, so
-// importing the package costs no file system access. The paths hold both from
-// src/ (tests, tsx) and from dist/, as both sit one level below the package root.
+// The paths are built from import.meta.url; in the CommonJS build (dist-cjs/,
+// scripts/build-cjs.mjs) that is this file's own file: URL, made from
+// __filename. Nothing is read here, so importing the package costs no file
+// system access. The paths hold from src/ (tests, tsx), dist/ and dist-cjs/, as
+// all three sit one level below the package root.
 
 import { fileURLToPath } from 'node:url';
 
