@@ -76,7 +76,7 @@ export class ControllerManager {
     this.terminator = new PodTerminator(store, options.podGraceSeconds, (error) => options.log(`pod termination: ${String(error)}`), (pod) => this.nodes.kubeletUp(pod.spec.nodeName), this.recorder);
     this.kubelet = new Kubelet(store, options.podCidr, options.startUnready, this.nodes, this.recorder);
     this.volumes = new VolumeController(store, { ...(options.volumeRoot ? { root: options.volumeRoot } : {}), log: options.log, recorder: this.recorder });
-    this.statefulSets = new StatefulSetController(store, { deletePod: (pod) => this.terminator.delete(pod), volumes: this.volumes });
+    this.statefulSets = new StatefulSetController(store, { deletePod: (pod) => this.terminator.delete(pod), volumes: this.volumes, recorder: this.recorder, clock: options.clock ?? systemClock, log: options.log });
     this.endpointSlices = new EndpointSliceController(store);
     this.leases = new LeaseController(store, options.log);
     this.unsubscribe = store.subscribe((events) => this.onEvents(events));
@@ -97,6 +97,7 @@ export class ControllerManager {
     this.unsubscribeIdle();
     this.terminator.close();
     this.nodes.close();
+    this.statefulSets.close();
     this.leases.close();
     this.volumes.close();
     if (this.recorder instanceof StoredEventRecorder && !this.options.recorder) this.recorder.close();
@@ -151,6 +152,12 @@ export class ControllerManager {
             if (service) this.services.add(namespace, service);
           }
           break;
+        case 'ControllerRevision': {
+          // The revision handlers of the StatefulSet controller: a revision changed or deleted by someone else is looked at again.
+          const owner = object.metadata.ownerReferences?.find((ref) => ref.controller);
+          if (owner?.kind === 'StatefulSet') this.sets.add(namespace, owner.name);
+          break;
+        }
         case 'Lease':
           this.leases.watch(object, event.type === 'DELETED');
           break;

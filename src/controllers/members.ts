@@ -7,6 +7,9 @@ import { controllerOf, isRunningAndReady } from '../model/pods.js';
 import type { Pod } from '../model/types.js';
 import type { ObjectStore } from '../store/store.js';
 
+/** apps.StatefulSetRevisionLabel (history.ts has it too; members.ts stays free of the history's imports). */
+const REVISION_LABEL = 'controller-revision-hash';
+
 /** A pod's ordinal under its set's name (`web-3` → 3), or undefined for any other name. */
 export function ordinalIn(setName: string, podName: string): number | undefined {
   if (podName.length <= setName.length + 1 || !podName.startsWith(setName) || podName.charCodeAt(setName.length) !== 45 /* - */) return undefined;
@@ -33,17 +36,41 @@ export class SetMembers {
    */
   readyFrom = 0;
   readyBelow = 0;
+  /**
+   * Every ordinal in [updatedFrom, updatedEnd) has a member at revision
+   * `updatedRevision` that is not terminating: a rolling update walks down
+   * from updatedFrom instead of from the top, so rolling N members is O(N).
+   */
+  updatedFrom = Number.MAX_SAFE_INTEGER;
+  updatedEnd = -1;
+  updatedRevision = '';
 
   put(ordinal: number, pod: Pod): void {
     this.pods.set(ordinal, pod);
     if (ordinal > this.highest) this.highest = ordinal;
     if (ordinal < this.lowest) this.lowest = ordinal;
     if (!isRunningAndReady(pod)) this.unready(ordinal);
+    if (ordinal >= this.updatedFrom && (pod.metadata.labels?.[REVISION_LABEL] !== this.updatedRevision || pod.metadata.deletionTimestamp !== undefined)) this.outdated();
   }
 
   remove(ordinal: number): void {
     this.pods.delete(ordinal);
     this.unready(ordinal);
+    if (ordinal >= this.updatedFrom) this.outdated();
+  }
+
+  /** The lowest ordinal the updated suffix vouches for, for this revision and end; `end` when it vouches for none. */
+  updatedSuffix(revision: string, end: number): number {
+    if (this.updatedRevision !== revision || this.updatedEnd !== end || this.updatedFrom > end) {
+      this.updatedRevision = revision;
+      this.updatedEnd = end;
+      this.updatedFrom = end;
+    }
+    return this.updatedFrom;
+  }
+
+  private outdated(): void {
+    this.updatedFrom = Number.MAX_SAFE_INTEGER;
   }
 
   /** The first ordinal at or after `start` the ready prefix does not vouch for. */

@@ -1,16 +1,24 @@
 // The StatefulSet controller (pkg/controller/statefulset): pods <set>-<ordinal>
 // over [start, start+replicas), stable hostname/subdomain, OrderedReady or
-// Parallel scaling, at most one pod per identity, status kept true. The pods it
-// creates are started by the kubelet emulation (kubelet.ts).
+// Parallel scaling, at most one pod per identity, ControllerRevisions
+// (history.ts), rolling updates (RollingUpdate with partition and
+// maxUnavailable, OnDelete) and a status that is always true. It follows
+// stateful_set_control.go's updateStatefulSet: each reconcile establishes the
+// invariants first (missing members made, unhealthy ones waited for,
+// condemned ones removed) and only then replaces one member (or
+// maxUnavailable of them) whose revision is not the update revision, highest
+// ordinal first. The pods it creates are started by the kubelet emulation.
 
-import { createHash } from 'node:crypto';
-import type { OwnerReference, Pod, StatefulSet } from '../model/types.js';
+import type { ControllerRevision, OwnerReference, Pod, StatefulSet } from '../model/types.js';
 import type { ObjectStore } from '../store/store.js';
 import type { VolumeController } from './volumes.js';
 import { freezeJson, sameJson } from '../model/json.js';
-import { controllerOf, isPodReady, isRunningAndReady, isTerminating } from '../model/pods.js';
+import { controllerOf, isPodReady, isRunningAndReady, isTerminal, isTerminating } from '../model/pods.js';
+import { systemClock, type Clock, type ClockTimer } from '../model/clock.js';
 import { START_UNREADY_ANNOTATION } from './kubelet.js';
 import { MemberIndex, type SetMembers } from './members.js';
+import type { EventRecorder } from './events.js';
+import { STATEFULSET_REVISION_LABEL, StatefulSetHistory, templateOf, type PodTemplate } from './history.js';
 
 /** The status of a pod not started yet: one frozen object shared by all of them. */
 const PENDING = freezeJson({ phase: 'Pending' as const });
@@ -20,25 +28,72 @@ export interface StatefulSetControllerOptions {
   volumes?: Pick<VolumeController, 'withClaims'>;
   /** Deletes a pod the way the API does (graceful or not). */
   deletePod: (pod: Pod) => void;
-}
-/**
- * Revisions of stored (frozen, so unchanging) templates: every pod of a set
- * and every status write asks, and every pod keeps the string in a label.
- */
-const templateRevisions = new WeakMap<object, { set: string; revision: string }>();
-
-function revisionOf(set: StatefulSet): string {
-  const template = set.spec.template;
-  const known = templateRevisions.get(template);
-  if (known?.set === set.metadata.name) return known.revision;
-  const hash = createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 10);
-  // One flat string, not a join kept alive by every pod's labels.
-  const revision = Buffer.from(`${set.metadata.name}-${hash}`, 'latin1').toString('latin1');
-  if (Object.isFrozen(template)) templateRevisions.set(template, { set: set.metadata.name, revision });
-  return revision;
+  /** Where the controller's events go (SuccessfulCreate, SuccessfulDelete, ... as stateful_pod_control.go records them). */
+  recorder?: EventRecorder;
+  /** What minReadySeconds waits on. Default: the system clock. */
+  clock?: Clock;
+  /** Told about a reconcile a timer ran that failed. */
+  log?: (message: string) => void;
 }
 
 const MAX_CREATES_PER_ROUND = 100;
+
+/** The update strategy with the apps/v1 defaults (RollingUpdate, partition 0, maxUnavailable 1). */
+export interface UpdateStrategy {
+  type: 'RollingUpdate' | 'OnDelete';
+  partition: number;
+  maxUnavailable: number | string;
+}
+
+export function updateStrategyOf(set: StatefulSet): UpdateStrategy {
+  const strategy = set.spec.updateStrategy as { type?: string; rollingUpdate?: { partition?: number; maxUnavailable?: number | string } } | undefined;
+  const type = strategy?.type === 'OnDelete' ? 'OnDelete' : 'RollingUpdate';
+  // The API server defaults rollingUpdate to {partition: 0} for RollingUpdate, so a missing one means 0 here.
+  const partition = type === 'RollingUpdate' && typeof strategy?.rollingUpdate?.partition === 'number' ? strategy.rollingUpdate.partition : 0;
+  const maxUnavailable = strategy?.rollingUpdate?.maxUnavailable ?? 1;
+  return { type, partition, maxUnavailable };
+}
+
+/**
+ * getStatefulSetMaxUnavailable: a number, or a percentage of replicas rounded
+ * down (intstr.GetScaledValueFromIntOrPercent with roundUp false), at least 1.
+ */
+export function maxUnavailableOf(value: number | string, replicas: number): number {
+  let n: number;
+  if (typeof value === 'number') n = value;
+  else {
+    const match = /^(\d+)%$/.exec(value);
+    n = match ? Math.floor((Number(match[1]) * replicas) / 100) : Number.parseInt(value, 10);
+  }
+  return Number.isFinite(n) && n >= 1 ? n : 1;
+}
+
+function revisionLabel(pod: Pod): string | undefined {
+  return pod.metadata.labels?.[STATEFULSET_REVISION_LABEL];
+}
+
+/** The statefulset utils' isRunningAndReady: Running with Ready True (a terminating pod still counts, as there). */
+function runningAndReady(pod: Pod): boolean {
+  return pod.status?.phase === 'Running' && isPodReady(pod);
+}
+
+/** When the pod became Ready (its Ready condition's lastTransitionTime), in ms; undefined when unknown. */
+function readySince(pod: Pod): number | undefined {
+  const at = pod.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
+  const ms = at ? Date.parse(at) : Number.NaN;
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * podutil.IsPodAvailable: Ready, and Ready for longer than minReadySeconds
+ * (strictly: lastTransitionTime + minReadySeconds before now).
+ */
+export function isAvailable(pod: Pod, minReadySeconds: number, now: number): boolean {
+  if (!runningAndReady(pod)) return false;
+  if (minReadySeconds <= 0) return true;
+  const since = readySince(pod);
+  return since !== undefined && since + minReadySeconds * 1000 < now;
+}
 
 /** Members outside [start, end), highest ordinal first, without visiting the ones inside. */
 function* condemned(members: SetMembers, start: number, end: number): IterableIterator<Pod> {
@@ -63,16 +118,95 @@ function* condemned(members: SetMembers, start: number, end: number): IterableIt
   }
 }
 
+/** How a step of the reconcile ended: it wrote pods, it must wait (a member is not ready), or the next step may run. */
+type Step = 'wrote' | 'wait' | 'next';
+
+/** What a reconcile sees of a set, worked out once. */
+interface SetView {
+  set: StatefulSet;
+  members: SetMembers;
+  start: number;
+  end: number;
+  ordered: boolean;
+  strategy: UpdateStrategy;
+  minReadySeconds: number;
+  current: ControllerRevision;
+  update: ControllerRevision;
+  collisionCount: number;
+  now: number;
+}
+
+/**
+ * The status updateStatefulSet computes (computeReplicaStatus over the
+ * members, then completeRollingUpdate): counts of created, ready, available,
+ * current and updated pods, and the revisions.
+ */
+export function computeStatus(
+  set: StatefulSet,
+  pods: Iterable<Pod>,
+  revisions: { current: string; update: string; collisionCount: number },
+  minReadySeconds: number,
+  now: number,
+): Record<string, unknown> & { replicas: number; readyReplicas: number; currentReplicas: number; updatedReplicas: number; currentRevision: string; updateRevision: string } {
+  let replicas = 0;
+  let ready = 0;
+  let available = 0;
+  let current = 0;
+  let updated = 0;
+  for (const pod of pods) {
+    const created = !!pod.status?.phase;
+    if (created) replicas++;
+    if (runningAndReady(pod)) {
+      ready++;
+      if (isAvailable(pod, minReadySeconds, now)) available++;
+    }
+    if (created && !isTerminating(pod)) {
+      const revision = revisionLabel(pod);
+      if (revision === revisions.current) current++;
+      if (revision === revisions.update) updated++;
+    }
+  }
+  const status = {
+    observedGeneration: set.metadata.generation ?? 1,
+    replicas,
+    readyReplicas: ready,
+    currentReplicas: current,
+    updatedReplicas: updated,
+    availableReplicas: available,
+    currentRevision: revisions.current,
+    updateRevision: revisions.update,
+    collisionCount: revisions.collisionCount,
+  };
+  // completeRollingUpdate: once every pod is updated and ready, the update revision is the current one.
+  // (Under OnDelete it never is, as in Kubernetes: currentRevision stays where it was.)
+  if (updateStrategyOf(set).type === 'RollingUpdate' && updated === replicas && ready === replicas) {
+    status.currentReplicas = updated;
+    status.currentRevision = revisions.update;
+  }
+  return status;
+}
+
 export class StatefulSetController {
   /** One frozen ownerReferences list per StatefulSet uid, shared by all its pods. */
   private readonly ownerRefs = new Map<string, readonly OwnerReference[]>();
   private readonly members: MemberIndex;
+  private readonly history: StatefulSetHistory;
+  private readonly clock: Clock;
+  /** minReadySeconds: one timer per set, for the next moment a Ready member becomes available. */
+  private readonly availabilityTimers = new Map<string, { at: number; timer: ClockTimer }>();
 
   constructor(
     private readonly store: ObjectStore,
     private readonly options: StatefulSetControllerOptions,
   ) {
     this.members = new MemberIndex(store);
+    this.history = new StatefulSetHistory(store);
+    this.clock = options.clock ?? systemClock;
+  }
+
+  close(): void {
+    for (const { timer } of this.availabilityTimers.values()) timer.cancel();
+    this.availabilityTimers.clear();
   }
 
   /** Keeps the members of every set current; the manager calls it with every pod event. */
@@ -80,11 +214,15 @@ export class StatefulSetController {
     this.members.notePod(before, after);
   }
 
-  /** A StatefulSet that is gone takes its pods with it (garbage collection of owned objects). */
+  /** A StatefulSet that is gone takes its pods and revisions with it (garbage collection of owned objects). */
   reconcileDeleted(namespace: string, name: string, uid: string | undefined): void {
     if (uid) {
       this.ownerRefs.delete(uid);
       this.members.forget(uid);
+      this.availabilityTimers.get(uid)?.timer.cancel();
+      this.availabilityTimers.delete(uid);
+      const revisions = this.store.listOwnedBy(uid).filter((o) => o.kind === 'ControllerRevision' && o.metadata.ownerReferences?.some((r) => r.uid === uid));
+      if (revisions.length) this.store.commit(revisions.map((r) => ({ op: 'delete' as const, kind: 'ControllerRevision' as const, namespace: r.metadata.namespace, name: r.metadata.name })));
     }
     const candidates = uid ? this.store.listOwnedBy(uid).filter((o): o is Pod => o.kind === 'Pod') : this.store.list('Pod', namespace);
     for (const pod of candidates) {
@@ -99,17 +237,45 @@ export class StatefulSetController {
     const set = this.store.get('StatefulSet', namespace, name);
     if (!set) return;
     const start = set.spec.ordinals?.start ?? 0;
-    const replicas = set.spec.replicas ?? 1;
-    const end = start + replicas;
-    const ordered = (set.spec.podManagementPolicy ?? 'OrderedReady') === 'OrderedReady';
-    const members = this.members.of(set.metadata.uid ?? '', set.metadata.name);
-    const pods = members.pods;
+    const end = start + (set.spec.replicas ?? 1);
+    const { current, update, collisionCount, revisions } = this.history.revisions(set, this.ownerReferencesOf(set));
+    const view: SetView = {
+      set,
+      members: this.members.of(set.metadata.uid ?? '', set.metadata.name),
+      start,
+      end,
+      ordered: (set.spec.podManagementPolicy ?? 'OrderedReady') === 'OrderedReady',
+      strategy: updateStrategyOf(set),
+      minReadySeconds: typeof set.spec.minReadySeconds === 'number' ? set.spec.minReadySeconds : 0,
+      current,
+      update,
+      collisionCount,
+      now: this.clock.now(),
+    };
+    // Each step either writes pods (their events bring the set back next round)
+    // or lets the next one run; the status is written in the round that writes
+    // no pod, once, not once per step.
+    let step = this.establishReplicas(view);
+    if (step === 'next') step = this.removeCondemned(view);
+    if (step === 'next') step = this.updatePods(view);
+    if (step !== 'wrote') this.updateStatus(view);
+    this.truncateHistory(view, revisions);
+  }
 
-    // Scale up, and recreate members that are gone: ordinals in increasing order.
+  /**
+   * processReplica for every ordinal in range: make the missing members, replace
+   * failed ones, and (OrderedReady) stop at the first that is not Running,
+   * Ready and available.
+   */
+  private establishReplicas(view: SetView): Step {
+    const { set, members, start, end, ordered } = view;
+    const pods = members.pods;
     // The members below readyBelow are known Running and Ready, so each round
     // looks only past them: a scale to N members costs O(N), not O(N^2).
     const missing: Pod[] = [];
     let prefixIntact = true;
+    let blocked = false;
+    let deleted = false;
     for (let ordinal = members.scanFrom(start); ordinal < end; ordinal++) {
       const pod = pods.get(ordinal);
       if (pod) {
@@ -118,45 +284,148 @@ export class StatefulSetController {
           continue;
         }
         prefixIntact = false;
+        // A member that ended (Failed or Succeeded) is deleted and made again.
+        if (isTerminal(pod) && !isTerminating(pod)) {
+          this.deletePod(set, pod);
+          deleted = true;
+        }
         // At most one pod per identity: a terminating member is replaced only once it is gone.
-        if (ordered) break;
+        if (ordered) {
+          blocked = true;
+          break;
+        }
         continue;
       }
       prefixIntact = false;
-      missing.push(this.newPod(set, ordinal));
+      missing.push(this.newVersionedPod(view, ordinal));
       // Parallel creates in bounded batches, one per round, so a huge scale
       // never builds one giant write (the store yields between rounds).
       if (ordered || missing.length >= MAX_CREATES_PER_ROUND) break;
     }
-    // Parallel makes every missing member in one write.
     if (missing.length) {
-      if (this.options.volumes) this.store.commit(this.options.volumes.withClaims(set, missing));
-      else this.store.apply(missing, 'create', true);
-      // OrderedReady waits for the new member before anything else, as the
-      // Kubernetes controller returns once it has created a pod.
-      if (ordered) return;
+      this.createPods(set, missing);
+      return 'wrote';
     }
+    if (deleted) return 'wrote';
+    if (blocked) return 'wait';
+    // OrderedReady also waits for every member to be available (minReadySeconds) before going on.
+    if (ordered && view.minReadySeconds > 0) {
+      for (let ordinal = start; ordinal < end; ordinal++) {
+        const pod = pods.get(ordinal);
+        if (pod && !isAvailable(pod, view.minReadySeconds, view.now)) return 'wait';
+      }
+    }
+    return 'next';
+  }
 
-    // Scale down: highest ordinal first; OrderedReady waits until each is gone.
+  /**
+   * processCondemned: members past the range go, highest ordinal first;
+   * OrderedReady deletes one at a time and waits until it is gone.
+   */
+  private removeCondemned(view: SetView): Step {
+    const { set, members, start, end, ordered } = view;
     let deleted = false;
+    let highest = true;
     for (const pod of condemned(members, start, end)) {
       if (isTerminating(pod)) {
-        if (ordered) break;
+        if (ordered) return deleted ? 'wrote' : 'wait';
         continue;
       }
-      this.options.deletePod(pod);
+      // OrderedReady deletes an unhealthy condemned member only if it is the lowest unhealthy one.
+      if (ordered && highest && !isRunningAndReady(pod) && this.lowerUnhealthyCondemned(members, start, end, pod)) return 'wait';
+      highest = false;
+      this.deletePod(set, pod);
       deleted = true;
       if (ordered) break;
     }
-
-    // Pods made or deleted now come back as events and this set is reconciled
-    // again in the next round: its status is written then, once, not twice.
-    if (missing.length === 0 && !deleted) this.updateStatus(set, pods);
+    return deleted ? 'wrote' : 'next';
   }
 
-  private newPod(set: StatefulSet, ordinal: number): Pod {
+  /** Whether a condemned member below this one is unhealthy too (rare: looked at only then). */
+  private lowerUnhealthyCondemned(members: SetMembers, start: number, end: number, pod: Pod): boolean {
+    const ordinal = Number(pod.metadata.labels?.['apps.kubernetes.io/pod-index'] ?? Number.NaN);
+    for (const other of condemned(members, start, end)) {
+      if (other === pod) continue;
+      const o = Number(other.metadata.labels?.['apps.kubernetes.io/pod-index'] ?? Number.NaN);
+      if ((Number.isNaN(ordinal) || o < ordinal) && !isRunningAndReady(other)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The rolling update (updateStatefulSetAfterInvariantEstablished, the
+   * MaxUnavailableStatefulSet path on by default since 1.35): count the
+   * members in range that are unavailable; while that is below
+   * maxUnavailable, delete members not at the update revision from the
+   * highest ordinal down to the partition. The kubelet and this controller
+   * then make them again at the update revision. OnDelete replaces nothing.
+   */
+  private updatePods(view: SetView): Step {
+    const { set, members, start, end, strategy, update } = view;
+    if (strategy.type === 'OnDelete') return 'next';
+    const pods = members.pods;
+    const maxUnavailable = maxUnavailableOf(strategy.maxUnavailable, end - start);
+    let unavailable = 0;
+    // OrderedReady got here only with every member Running, Ready and available: none is unavailable.
+    if (!view.ordered) {
+      for (let ordinal = start; ordinal < end; ordinal++) {
+        const pod = pods.get(ordinal);
+        if (!pod || isTerminating(pod) || !isAvailable(pod, view.minReadySeconds, view.now)) unavailable++;
+      }
+    }
+    if (unavailable >= maxUnavailable) return 'wait';
+    let budget = maxUnavailable - unavailable;
+    const updateMin = start + strategy.partition;
+    const revision = update.metadata.name;
+    let top = members.updatedSuffix(revision, end);
+    let suffixIntact = true;
+    let deleted = false;
+    for (let ordinal = top - 1; ordinal >= updateMin && budget > 0; ordinal--) {
+      const pod = pods.get(ordinal);
+      if (pod && revisionLabel(pod) === revision && !isTerminating(pod)) {
+        if (suffixIntact) members.updatedFrom = top = ordinal;
+        continue;
+      }
+      suffixIntact = false;
+      if (pod && !isTerminating(pod)) {
+        this.deletePod(set, pod);
+        deleted = true;
+        budget--;
+      }
+    }
+    return deleted ? 'wrote' : 'next';
+  }
+
+  /**
+   * newVersionedStatefulSetPod: a member below the partition is made from the
+   * current revision (so one deleted there comes back as it was), any other
+   * from the update revision.
+   */
+  private newVersionedPod(view: SetView, ordinal: number): Pod {
+    const { strategy, start, current, update, set } = view;
+    if (strategy.type === 'RollingUpdate' && ordinal < start + strategy.partition && current !== update) {
+      return this.newPod(set, ordinal, templateOf(current), current.metadata.name);
+    }
+    // The update revision's template is the set's own: the pod shares its stored parts.
+    return this.newPod(set, ordinal, set.spec.template, update.metadata.name);
+  }
+
+  /** CreateStatefulPod: claims first (volumes.ts), then the pods, and an event for each. */
+  private createPods(set: StatefulSet, pods: Pod[]): void {
+    if (this.options.volumes) this.store.commit(this.options.volumes.withClaims(set, pods));
+    else this.store.apply(pods, 'create', true);
+    // stateful_pod_control.go recordPodEvent: one event per pod, about the set.
+    for (const pod of pods) this.options.recorder?.record(set, 'Normal', 'SuccessfulCreate', `create Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful`, 'statefulset-controller');
+  }
+
+  /** DeleteStatefulPod, and its event. */
+  private deletePod(set: StatefulSet, pod: Pod): void {
+    this.options.deletePod(pod);
+    this.options.recorder?.record(set, 'Normal', 'SuccessfulDelete', `delete Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful`, 'statefulset-controller');
+  }
+
+  private newPod(set: StatefulSet, ordinal: number, template: PodTemplate, revision: string): Pod {
     const name = `${set.metadata.name}-${ordinal}`;
-    const template = set.spec.template;
     const annotations = { ...(template.metadata?.annotations ?? {}) };
     if (set.metadata.annotations?.[START_UNREADY_ANNOTATION] === 'true') annotations[START_UNREADY_ANNOTATION] = 'true';
     const pod: Pod = {
@@ -167,7 +436,7 @@ export class StatefulSetController {
         namespace: set.metadata.namespace ?? 'default',
         labels: {
           ...(template.metadata?.labels ?? {}),
-          'controller-revision-hash': revisionOf(set),
+          [STATEFULSET_REVISION_LABEL]: revision,
           'statefulset.kubernetes.io/pod-name': name,
           'apps.kubernetes.io/pod-index': String(ordinal),
         },
@@ -197,22 +466,62 @@ export class StatefulSetController {
     return refs;
   }
 
-  private updateStatus(set: StatefulSet, members: Map<number, Pod>): void {
-    const pods = [...members.values()];
-    const ready = pods.filter((p) => isPodReady(p) && !isTerminating(p)).length;
-    const revision = revisionOf(set);
-    const status = {
-      observedGeneration: set.metadata.generation ?? 1,
-      replicas: pods.length,
-      readyReplicas: ready,
-      currentReplicas: pods.length,
-      updatedReplicas: pods.length,
-      availableReplicas: ready,
-      currentRevision: revision,
-      updateRevision: revision,
-      collisionCount: 0,
-    };
-    if (sameJson(set.status ?? {}, status)) return;
-    this.store.apply([{ ...set, metadata: { ...set.metadata }, status }], 'update', true);
+  private updateStatus(view: SetView): void {
+    const { set, members, minReadySeconds, now } = view;
+    const status = computeStatus(
+      set,
+      members.pods.values(),
+      { current: view.current.metadata.name, update: view.update.metadata.name, collisionCount: view.collisionCount },
+      minReadySeconds,
+      now,
+    );
+    if (minReadySeconds > 0 && status.availableReplicas !== status.readyReplicas) this.wakeForAvailability(view);
+    const known = set.status ?? {};
+    // Status fields this controller does not own (conditions) are kept.
+    if (Object.keys(status).every((key) => sameJson(known[key], status[key as keyof typeof status]))) return;
+    this.store.apply([{ ...set, metadata: { ...set.metadata }, status: { ...known, ...status } }], 'update', true);
+  }
+
+  /** The sync is requeued after minReadySeconds (stateful_set.go): here, when the next Ready member becomes available. */
+  private wakeForAvailability(view: SetView): void {
+    const { set, members, minReadySeconds, now } = view;
+    let next = Number.POSITIVE_INFINITY;
+    for (const pod of members.pods.values()) {
+      if (!runningAndReady(pod) || isAvailable(pod, minReadySeconds, now)) continue;
+      const since = readySince(pod);
+      if (since !== undefined) next = Math.min(next, since + minReadySeconds * 1000 + 1);
+    }
+    if (next === Number.POSITIVE_INFINITY) return;
+    const uid = set.metadata.uid ?? '';
+    const pending = this.availabilityTimers.get(uid);
+    if (pending && pending.at <= next) return;
+    pending?.timer.cancel();
+    const namespace = set.metadata.namespace ?? 'default';
+    const name = set.metadata.name;
+    const timer = this.clock.setTimeout(() => {
+      this.availabilityTimers.delete(uid);
+      try {
+        this.reconcile(namespace, name);
+      } catch (error) {
+        this.options.log?.(`statefulset: ${namespace}/${name}: ${(error as Error).message}`);
+      }
+    }, next - now);
+    this.availabilityTimers.set(uid, { at: next, timer });
+  }
+
+  /**
+   * truncateHistory: beyond revisionHistoryLimit, the oldest revisions that are
+   * neither current, update, nor the revision of any member are deleted. Only
+   * a set with more revisions than that looks at its members' labels.
+   */
+  private truncateHistory(view: SetView, revisions: readonly ControllerRevision[]): void {
+    const limit = typeof view.set.spec.revisionHistoryLimit === 'number' ? view.set.spec.revisionHistoryLimit : 10;
+    if (revisions.length <= limit + 1) return;
+    const live = new Set<string>([view.current.metadata.name, view.update.metadata.name]);
+    for (const pod of view.members.pods.values()) {
+      const revision = revisionLabel(pod);
+      if (revision) live.add(revision);
+    }
+    this.history.truncate(view.set, revisions, live);
   }
 }
