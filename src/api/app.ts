@@ -9,6 +9,7 @@ import { answerClientError } from './client-error.js';
 import { apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import type { Metrics } from './metrics.js';
 import { ObjectApi, type ObjectTarget, type PodDeleter } from './objects.js';
+import { EventsV1Api } from './eventsv1.js';
 import { registerFieldValidation } from './fieldvalidation.js';
 import { registerOpenApiRoutes } from './openapi.js';
 import { HostPolicy, countParam, crossSiteReason, resourceVersionParam, tokenMatches } from './guards.js';
@@ -169,6 +170,9 @@ export function buildApiApp(options: ApiOptions): ApiApp {
   });
   const watches = new WatchHub(options.store);
   const objects = new ObjectApi(options.store, options.pods, watches);
+  // events.k8s.io/v1 serves the stored core/v1 Events in its own shape.
+  const eventsV1 = new EventsV1Api(options.store, options.pods, watches);
+  const apiFor = (target: ObjectTarget): ObjectApi => (target.def.group === 'events.k8s.io' ? eventsV1 : objects);
 
   // Kubernetes bodies come in several media types; read them raw and parse per type.
   app.removeAllContentTypeParsers();
@@ -232,6 +236,7 @@ export function buildApiApp(options: ApiOptions): ApiApp {
       if (!list) throw ApiError.of('NotFound', 'the server could not find the requested resource');
       return list;
     }
+    const objects = apiFor(target);
     const selectors = {
       ...(query.labelSelector ? { labelSelector: query.labelSelector } : {}),
       ...(query.fieldSelector ? { fieldSelector: query.fieldSelector } : {}),

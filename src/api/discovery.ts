@@ -19,7 +19,7 @@ export function versionInfo(packageVersion: string): Record<string, string> {
 
 /** Groups with resources. autoscaling/v1 (the Scale kind) is not listed: a group
  *  without resources makes kubectl report a discovery error. */
-export const GROUPS = ['apps', 'coordination.k8s.io', 'discovery.k8s.io'] as const;
+export const GROUPS = ['apps', 'coordination.k8s.io', 'discovery.k8s.io', 'events.k8s.io'] as const;
 
 export function apiVersions(serverAddress: string): unknown {
   return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };

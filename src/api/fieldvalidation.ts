@@ -37,8 +37,8 @@ type Schema = {
   'x-kubernetes-preserve-unknown-fields'?: boolean;
 };
 
-const API_GROUP_PATH = { '': 'api/v1', apps: 'apis/apps/v1', 'discovery.k8s.io': 'apis/discovery.k8s.io/v1', 'coordination.k8s.io': 'apis/coordination.k8s.io/v1' } as const;
-const PACKAGE = { '': 'core', apps: 'apps', 'discovery.k8s.io': 'discovery', 'coordination.k8s.io': 'coordination' } as const;
+const API_GROUP_PATH = { '': 'api/v1', apps: 'apis/apps/v1', 'discovery.k8s.io': 'apis/discovery.k8s.io/v1', 'coordination.k8s.io': 'apis/coordination.k8s.io/v1', 'events.k8s.io': 'apis/events.k8s.io/v1' } as const;
+const PACKAGE = { '': 'core', apps: 'apps', 'discovery.k8s.io': 'discovery', 'coordination.k8s.io': 'coordination', 'events.k8s.io': 'events' } as const;
 
 /** The schemas and root schema name of what a request body is: the kind, or autoscaling/v1 Scale for /scale. */
 function rootOf(def: ResourceDef, subresource: string | undefined): { schemas: Record<string, unknown>; root: string; kind: string } | undefined {

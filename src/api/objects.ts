@@ -439,7 +439,7 @@ export class ObjectApi {
   /** DELETE on a collection: every matching object, as deletecollection does. */
   deleteCollection(target: ObjectTarget, options: ListOptions & WriteOptions): unknown {
     const byLabel = parseLabelSelector(options.labelSelector);
-    const byField = parseFieldSelector(options.fieldSelector);
+    const byField = parseFieldSelector(options.fieldSelector, target.def.kind);
     const doomed = this.store.list(target.def.kind, target.namespace).filter((o) => byLabel(o) && byField(o));
     const deleted = doomed.map((object) => this.delete({ ...target, name: object.metadata.name, namespace: object.metadata.namespace }, { ...(options.dryRun ? { dryRun: true } : {}) }));
     return { apiVersion: groupVersion(target.def), kind: `${target.def.kind}List`, metadata: { resourceVersion: this.store.currentResourceVersion }, items: deleted };

@@ -6,7 +6,7 @@ export interface ResourceDef {
   kind: Kind;
   plural: string;
   singular: string;
-  group: '' | 'apps' | 'discovery.k8s.io' | 'coordination.k8s.io';
+  group: '' | 'apps' | 'discovery.k8s.io' | 'coordination.k8s.io' | 'events.k8s.io';
   version: 'v1';
   namespaced: boolean;
   shortNames: string[];
@@ -26,6 +26,8 @@ export const RESOURCES: readonly ResourceDef[] = [
   { kind: 'PersistentVolume', plural: 'persistentvolumes', singular: 'persistentvolume', group: '', version: 'v1', namespaced: false, shortNames: ['pv'], categories: [], subresources: ['status'] },
   { kind: 'Node', plural: 'nodes', singular: 'node', group: '', version: 'v1', namespaced: false, shortNames: ['no'], categories: [], subresources: ['status'] },
   { kind: 'Event', plural: 'events', singular: 'event', group: '', version: 'v1', namespaced: true, shortNames: ['ev'], categories: [], subresources: [] },
+  // The same stored Events in the events.k8s.io/v1 shape (eventsv1.ts); after the core entry, so resourceOfKind('Event') is core's.
+  { kind: 'Event', plural: 'events', singular: 'event', group: 'events.k8s.io', version: 'v1', namespaced: true, shortNames: ['ev'], categories: [], subresources: [] },
 ];
 
 export const VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];

@@ -19,7 +19,6 @@
 
 import type { Clock, ClockTimer } from '../model/clock.js';
 import { systemClock } from '../model/clock.js';
-import { freezeJson } from '../model/json.js';
 import type { KubeEvent, KubeObject, ObjectReference } from '../model/types.js';
 import { isNamespaced } from '../model/types.js';
 import type { ObjectStore, StoreChange, StoreEvent } from '../store/store.js';
@@ -53,16 +52,16 @@ export interface EventRecorder {
 
 /** reference.GetReference: what an Event's involvedObject says about the object. */
 export function referenceTo(object: KubeObject, fieldPath?: string): RecordedEvent['involved'] {
-  const kind = object.kind;
-  return {
-    kind,
-    ...(isNamespaced(kind) ? { namespace: object.metadata.namespace ?? 'default' } : {}),
-    name: object.metadata.name,
-    ...(object.metadata.uid !== undefined ? { uid: object.metadata.uid } : {}),
-    apiVersion: object.apiVersion,
-    ...(object.metadata.resourceVersion !== undefined ? { resourceVersion: object.metadata.resourceVersion } : {}),
-    ...(fieldPath !== undefined ? { fieldPath } : {}),
-  };
+  const { kind, metadata } = object;
+  // Built field by field, in the API's order: a large scale makes tens of thousands.
+  const out = { kind } as RecordedEvent['involved'];
+  if (isNamespaced(kind)) out.namespace = metadata.namespace ?? 'default';
+  out.name = metadata.name;
+  if (metadata.uid !== undefined) out.uid = metadata.uid;
+  out.apiVersion = object.apiVersion;
+  if (metadata.resourceVersion !== undefined) out.resourceVersion = metadata.resourceVersion;
+  if (fieldPath !== undefined) out.fieldPath = fieldPath;
+  return out;
 }
 
 const sourceOf = (source: string | EventSource): EventSource => (typeof source === 'string' ? { component: source } : source);
@@ -80,27 +79,44 @@ export class MemoryEventRecorder implements EventRecorder {
   }
 }
 
-/** metav1.Time: RFC 3339 in whole seconds. */
+let lastSecond = Number.NaN;
+let lastText = '';
+
+/** metav1.Time: RFC 3339 in whole seconds (made once per second: a large scale records thousands in one). */
 export function eventTimestamp(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastText = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return lastText;
 }
 
-/** A least-recently-used map of at most `size` entries (k8s.io/utils/lru, as the correlator's caches). */
+/**
+ * A map that forgets what was least recently used once it holds `size`
+ * entries (k8s.io/utils/lru, as the correlator's caches), in two generations:
+ * when the young one is full it becomes the old one and the old one goes. A
+ * read of an old entry brings it back. Between `size` and twice that are kept;
+ * nothing is deleted one by one (a Map drained from the front makes every
+ * later iteration skip the holes).
+ */
 class Lru<V> {
-  private readonly map = new Map<string, V>();
+  private young = new Map<string, V>();
+  private old = new Map<string, V>();
   constructor(private readonly size: number) {}
   get(key: string): V | undefined {
-    const value = this.map.get(key);
-    if (value !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, value);
-    }
-    return value;
+    const value = this.young.get(key);
+    if (value !== undefined) return value;
+    const aged = this.old.get(key);
+    if (aged !== undefined) this.set(key, aged);
+    return aged;
   }
   set(key: string, value: V): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    if (this.map.size > this.size) this.map.delete(this.map.keys().next().value!);
+    if (!this.young.has(key) && this.young.size >= this.size) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(key, value);
   }
 }
 
@@ -132,15 +148,19 @@ export class EventCorrelator {
     const now = this.clock.now();
     const ref = event.involvedObject;
     const src = event.source ?? {};
-    const object = [ref.kind, ref.namespace, ref.name, ref.uid, ref.apiVersion].map((v) => String(v ?? '')).join('\u0000');
+    // The keys name the object as client-go's do (kind, namespace, name, uid,
+    // apiVersion); a uid already tells one object from every other, so it stands for namespace and name.
+    const object = ref.uid ? `${ref.uid}\u0000${ref.kind ?? ''}\u0000${String(ref.apiVersion ?? '')}` : `\u0000${ref.kind ?? ''}\u0000${ref.namespace ?? ''}\u0000${ref.name ?? ''}\u0000${String(ref.apiVersion ?? '')}`;
+    const source = `${src.component ?? ''}\u0001${src.host ?? ''}\u0001${object}\u0001${event.type ?? ''}`;
     // EventAggregatorByReasonFunc: everything but the message (and fieldPath).
-    const aggregateKey = [src.component, src.host, object, event.type, event.reason, event.reportingComponent, event.reportingInstance].map((v) => String(v ?? '')).join('\u0001');
+    const aggregateKey = `${source}\u0001${event.reason ?? ''}\u0001${event.reportingComponent ?? ''}\u0001${event.reportingInstance ?? ''}`;
     let record = this.aggregates.get(aggregateKey);
     if (!record || now - record.last > AGGREGATE_INTERVAL_MS) record = { messages: new Set(), last: now };
     record.messages.add(event.message ?? '');
     record.last = now;
     this.aggregates.set(aggregateKey, record);
-    let key = [src.component, src.host, object, String(ref.fieldPath ?? ''), event.type, event.reason, event.message].map((v) => String(v ?? '')).join('\u0001');
+    // getEventKey: everything, fieldPath and message included.
+    let key = `${aggregateKey}\u0002${String(ref.fieldPath ?? '')}\u0002${event.message ?? ''}`;
     let next = event;
     if (record.messages.size >= AGGREGATE_MAX_EVENTS) {
       // Do not grow the set past the threshold (sets.PopAny).
@@ -170,7 +190,7 @@ export class EventCorrelator {
     if (last) next = { ...next, metadata: { ...next.metadata, name: last.name }, firstTimestamp: last.firstTimestamp, count: last.count + 1 };
     this.observed.set(key, { count: next.count ?? 1, firstTimestamp: next.firstTimestamp ?? eventTimestamp(now), name: next.metadata.name });
     // EventSourceObjectSpamFilter: a token bucket per source, object and type (getSpamKey).
-    const spamKey = [src.component, src.host, object, event.type].map((v) => String(v ?? '')).join('\u0001');
+    const spamKey = source;
     let bucket = this.buckets.get(spamKey);
     if (!bucket) bucket = { tokens: SPAM_BURST, at: now };
     bucket.tokens = Math.min(SPAM_BURST, bucket.tokens + ((now - bucket.at) / 1000) * SPAM_QPS);
@@ -251,7 +271,7 @@ export class StoredEventRecorder implements EventRecorder {
       involvedObject: ref,
       reason,
       message,
-      source: { component, ...(host ? { host } : {}) },
+      source: host ? { component, host } : { component },
       firstTimestamp: at,
       lastTimestamp: at,
       count: 1,
@@ -320,7 +340,7 @@ export class StoredEventRecorder implements EventRecorder {
           over--;
         }
       }
-      for (const event of events) if (!skip.has(event)) changes.push({ op: 'put', object: freezeJson(event), owned: true });
+      for (const event of events) if (!skip.has(event)) changes.push({ op: 'put', object: event, owned: true });
     }
     if (changes.length === 0) return;
     try {
