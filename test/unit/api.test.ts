@@ -41,7 +41,9 @@ const service = (name: string, extra: Record<string, unknown> = {}) => ({
 describe('reads', () => {
   it('discovery lists the resources kubectl needs', async () => {
     expect((await call('GET', '/api')).body).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
-    expect((await call('GET', '/apis')).body!.groups.map((g: { name: string }) => g.name)).toEqual(['apps', 'coordination.k8s.io', 'discovery.k8s.io']);
+    expect((await call('GET', '/apis')).body!.groups.map((g: { name: string }) => g.name)).toEqual(['apps', 'coordination.k8s.io', 'discovery.k8s.io', 'events.k8s.io']);
+    // Events are served in both groups, as one storage (kubectl get events.events.k8s.io).
+    expect((await call('GET', '/apis/events.k8s.io/v1')).body!.resources).toEqual([expect.objectContaining({ name: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'] })]);
     const apps = (await call('GET', '/apis/apps/v1')).body!;
     expect(apps.resources.map((r: { name: string }) => r.name)).toEqual(['statefulsets', 'statefulsets/status', 'statefulsets/scale', 'controllerrevisions']);
     expect(apps.resources[0]).toMatchObject({ kind: 'StatefulSet', namespaced: true, shortNames: ['sts'] });
