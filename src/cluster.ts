@@ -159,11 +159,6 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
       store.restore(opened.state.objects, opened.state.resourceVersion);
       restored = true;
     }
-    // Rewritten at every start, once the load has passed: a torn last line goes
-    // (an append after it would join it and spoil a whole line) and an earlier
-    // version's file takes the current format.
-    journal.compact(store.all(), Number(store.currentResourceVersion));
-    store.attachJournal(journal);
     options.log(opened.state ? `state: restored ${opened.state.objects.length} objects from ${options.state}` : `state: keeping the store in ${options.state}`);
   }
   const index = new RecordIndex(store, {
@@ -184,6 +179,14 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
     // Claims' directories outlive a restart beside the state file; without one they go on close.
     ...(options.state ? { volumeRoot: `${resolvePath(options.state)}.volumes` } : {}),
   });
+  // The journal is rewritten at every start, once the load has passed: a torn
+  // last line goes (an append after it would join it and spoil a whole line)
+  // and an earlier version's file takes the current format. The snapshot is
+  // taken once the controllers have registered what they make at start (nodes).
+  if (journal) {
+    journal.compact(store.all(), Number(store.currentResourceVersion));
+    store.attachJournal(journal);
+  }
   // HTTPS only when asked: the TLS module (and its certificate library) is loaded only then, for a fast cold start.
   const tlsModule = options.tls ? await import('./api/tls.js') : undefined;
   const tlsDir = options.state ? `${options.state}.tls` : undefined;
