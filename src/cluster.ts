@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ApiServer } from './api/server.js';
 import { Metrics } from './api/metrics.js';
 import { ControllerManager } from './controllers/manager.js';
+import { RESTARTED_AT_ANNOTATION, rfc3339Local, rolloutStatus } from './controllers/statefulset.js';
 import { healthyConditions, podAdmission, timestampAt, unknownConditions } from './controllers/nodelifecycle.js';
 import { systemClock } from './model/clock.js';
 import { PreparedAnswers } from './dns/prepared.js';
@@ -58,6 +59,29 @@ export interface StartedCluster {
   list<K extends Kind>(kind: K, options?: { namespace?: string; labelSelector?: string }): Extract<KubeObject, { kind: K }>[];
   /** Sets a StatefulSet's replicas (namespace default: `default`); members come and go before it returns. */
   scale(statefulSet: string, replicas: number, namespace?: string): StatefulSet;
+  /**
+   * Changes a StatefulSet's pod template with a strategic merge patch of the
+   * template, as `kubectl patch` / `kubectl set image` do: for example
+   * `updateTemplate('kubia', { spec: { containers: [{ name: 'kubia', image: 'luksa/kubia-pet-peers' }] } })`.
+   * The set rolls (RollingUpdate: highest ordinal first, each member out of DNS
+   * and back with a new IP); emulated, instantly Ready members have all rolled
+   * when it resolves. With start-unready members the rollout holds at the
+   * first new member until `setReady` releases it; `waitForRollout` awaits the end.
+   */
+  updateTemplate(statefulSet: string, patch: Record<string, unknown>, namespace?: string): Promise<StatefulSet>;
+  /**
+   * `kubectl rollout restart`: sets the template annotation
+   * `kubectl.kubernetes.io/restartedAt` to now (RFC 3339, local time), which
+   * makes a new revision and rolls every member.
+   */
+  restart(statefulSet: string, namespace?: string): StatefulSet;
+  /**
+   * Resolves once a StatefulSet's rollout is complete as `kubectl rollout
+   * status` judges it (spec observed, every member Ready, the members from the
+   * partition up updated); for OnDelete, once every member is at the update
+   * revision. Rejects after timeoutMs (default 5000) with kubectl's last status line.
+   */
+  waitForRollout(statefulSet: string, options?: { namespace?: string; timeoutMs?: number }): Promise<void>;
   /** Makes a pod Ready or not, as its readiness probe would. */
   setReady(pod: string, ready: boolean, namespace?: string): Pod;
   /** Deletes a pod; a StatefulSet brings a member back under the same name with a new IP. */
@@ -366,6 +390,37 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
       const set = mustGet('StatefulSet', statefulSet, namespace);
       store.apply([{ ...set, spec: { ...set.spec, replicas } }]);
       return mustGet('StatefulSet', statefulSet, namespace);
+    },
+    updateTemplate: async (statefulSet, patch, namespace = 'default') => {
+      // The patch module is the API's; it is loaded only when a fixture asks for it.
+      const { strategicMergePatch } = await import('./api/patch.js');
+      const set = mustGet('StatefulSet', statefulSet, namespace);
+      const template = strategicMergePatch(set.spec.template, patch) as StatefulSet['spec']['template'];
+      store.completing(() => store.apply([{ ...set, spec: { ...set.spec, template } }]));
+      return mustGet('StatefulSet', statefulSet, namespace);
+    },
+    restart: (statefulSet, namespace = 'default') => {
+      const set = mustGet('StatefulSet', statefulSet, namespace);
+      const metadata = set.spec.template.metadata ?? {};
+      const annotations = { ...(metadata.annotations ?? {}), [RESTARTED_AT_ANNOTATION]: rfc3339Local(new Date()) };
+      store.apply([{ ...set, spec: { ...set.spec, template: { ...set.spec.template, metadata: { ...metadata, annotations } } } }]);
+      return mustGet('StatefulSet', statefulSet, namespace);
+    },
+    waitForRollout: async (statefulSet, { namespace = 'default', timeoutMs = 5000 } = {}) => {
+      let last = 'the StatefulSet does not exist';
+      const done = (): boolean => {
+        const set = store.get('StatefulSet', namespace, statefulSet);
+        if (!set) return false;
+        const status = rolloutStatus(set);
+        last = status.message;
+        return status.done;
+      };
+      try {
+        await handle.waitFor(done, { timeoutMs });
+      } catch (error) {
+        if ((error as Error).message.startsWith('waitFor: not true')) throw new Error(`waitForRollout: statefulset ${namespace}/${statefulSet} not rolled out after ${timeoutMs} ms: ${last}`);
+        throw error;
+      }
     },
     setReady: (podName, ready, namespace = 'default') => {
       const pod = mustGet('Pod', podName, namespace);

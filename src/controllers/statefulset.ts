@@ -525,3 +525,47 @@ export class StatefulSetController {
     this.history.truncate(view.set, revisions, live);
   }
 }
+
+/**
+ * What `kubectl rollout status sts/X` reports (kubectl polymorphichelpers
+ * StatefulSetStatusViewer), with the same words; `done` when it would return.
+ * kubectl refuses OnDelete sets; here they are done once every member is at
+ * the update revision and Ready, so a test can wait for that too.
+ */
+export function rolloutStatus(set: StatefulSet): { done: boolean; message: string } {
+  const status = (set.status ?? {}) as { observedGeneration?: number; readyReplicas?: number; updatedReplicas?: number; currentReplicas?: number; currentRevision?: string; updateRevision?: string };
+  const replicas = set.spec.replicas ?? 1;
+  const strategy = set.spec.updateStrategy as { type?: string; rollingUpdate?: { partition?: number } } | undefined;
+  const observed = status.observedGeneration ?? 0;
+  if (observed === 0 || (set.metadata.generation ?? 0) > observed) return { done: false, message: 'Waiting for statefulset spec update to be observed...' };
+  const ready = status.readyReplicas ?? 0;
+  if (ready < replicas) return { done: false, message: `Waiting for ${replicas - ready} pods to be ready...` };
+  const updated = status.updatedReplicas ?? 0;
+  if (strategy?.type === 'OnDelete') {
+    return updated < replicas
+      ? { done: false, message: `Waiting for ${replicas - updated} pods to be deleted and made again at revision ${status.updateRevision ?? ''} (OnDelete)...` }
+      : { done: true, message: `${updated} pods at revision ${status.updateRevision ?? ''} (OnDelete)...` };
+  }
+  if (strategy?.rollingUpdate) {
+    const partition = strategy.rollingUpdate.partition;
+    if (partition !== undefined && updated < replicas - partition) {
+      return { done: false, message: `Waiting for partitioned roll out to finish: ${updated} out of ${replicas - partition} new pods have been updated...` };
+    }
+    return { done: true, message: `partitioned roll out complete: ${updated} new pods have been updated...` };
+  }
+  if (status.updateRevision !== status.currentRevision) {
+    return { done: false, message: `waiting for statefulset rolling update to complete ${updated} pods at revision ${status.updateRevision ?? ''}...` };
+  }
+  return { done: true, message: `statefulset rolling update complete ${status.currentReplicas ?? 0} pods at revision ${status.currentRevision ?? ''}...` };
+}
+
+/** The time as Go's time.Now().Format(time.RFC3339) writes it: local time, whole seconds, the zone's offset (kubectl's restartedAt). */
+export function rfc3339Local(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const offset = -date.getTimezoneOffset();
+  const zone = offset === 0 ? 'Z' : `${offset > 0 ? '+' : '-'}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}${zone}`;
+}
+
+/** The annotation `kubectl rollout restart` sets on the pod template. */
+export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
