@@ -45,16 +45,23 @@ export class SetMembers {
   updatedEnd = -1;
   updatedRevision = '';
 
+  /** Ordinals of members that are not Running and Ready (terminating ones included). */
+  readonly notReady = new Set<number>();
+
   put(ordinal: number, pod: Pod): void {
     this.pods.set(ordinal, pod);
     if (ordinal > this.highest) this.highest = ordinal;
     if (ordinal < this.lowest) this.lowest = ordinal;
-    if (!isRunningAndReady(pod)) this.unready(ordinal);
+    if (!isRunningAndReady(pod)) {
+      this.unready(ordinal);
+      this.notReady.add(ordinal);
+    } else this.notReady.delete(ordinal);
     if (ordinal >= this.updatedFrom && (pod.metadata.labels?.[REVISION_LABEL] !== this.updatedRevision || pod.metadata.deletionTimestamp !== undefined)) this.outdated();
   }
 
   remove(ordinal: number): void {
     this.pods.delete(ordinal);
+    this.notReady.delete(ordinal);
     this.unready(ordinal);
     if (ordinal >= this.updatedFrom) this.outdated();
   }
@@ -71,6 +78,17 @@ export class SetMembers {
 
   private outdated(): void {
     this.updatedFrom = Number.MAX_SAFE_INTEGER;
+  }
+
+  /**
+   * True when every ordinal of [start, end) has a member, all Running and
+   * Ready, and there are no others: known in O(1), so the round after a rolled
+   * member becomes Ready does not walk the members above it (a rollout of N
+   * members would be O(N^2)). The bounds may be stale only outwards, so inside
+   * the range they prove the members are too.
+   */
+  allReady(start: number, end: number): boolean {
+    return this.notReady.size === 0 && this.pods.size === end - start && (this.pods.size === 0 || (this.lowest >= start && this.highest < end));
   }
 
   /** The first ordinal at or after `start` the ready prefix does not vouch for. */

@@ -276,7 +276,8 @@ export class StatefulSetController {
     let prefixIntact = true;
     let blocked = false;
     let deleted = false;
-    for (let ordinal = members.scanFrom(start); ordinal < end; ordinal++) {
+    const from = members.allReady(start, end) ? end : members.scanFrom(start);
+    for (let ordinal = from; ordinal < end; ordinal++) {
       const pod = pods.get(ordinal);
       if (pod) {
         if (isRunningAndReady(pod)) {
