@@ -54,6 +54,7 @@ describe('README snippets', () => {
         'examples/fixture-vitest/peers.test.ts',
         'examples/fixture-node-test/peers.test.mjs',
         'examples/fixture-vitest/lookup.test.ts',
+        'examples/fixture-jest/peers.test.js',
       ]),
     );
   });
