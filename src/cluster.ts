@@ -517,6 +517,13 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
     close,
     [Symbol.asyncDispose]: close,
   };
+  // The fixture's writes promise their effects on return: each finishes any
+  // cascade an API write left waiting for its next slice.
+  for (const name of ['apply', 'scale', 'restart', 'setReady', 'deletePod', 'failNode', 'restoreNode', 'reset'] as const) {
+    const method = (handle as unknown as Record<string, unknown>)[name];
+    if (typeof method !== 'function') continue;
+    (handle as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => store.completing(() => (method as (...a: unknown[]) => unknown).apply(handle, args));
+  }
   return handle;
 }
 

@@ -206,6 +206,8 @@ export class ObjectStore {
   private running = false;
   /** >0 while a write that may be applied in slices runs (see yielding()). */
   private yieldDepth = 0;
+  /** >0 while a write that must see its whole cascade done runs (see completing()). */
+  private completeDepth = 0;
   /** The next slice of a cascade that yielded to the event loop. */
   private resumeHandle: NodeJS.Immediate | undefined;
   private settledWaiters: (() => void)[] = [];
@@ -566,9 +568,11 @@ export class ObjectStore {
     this.undelivered.push(events);
     if (this.running) return;
     if (this.delivering) {
-      // A cascade waits for its next slice. A writer that may wait joins it;
-      // one that expects its effects on return gets the whole cascade now.
-      if (this.yieldDepth > 0) return;
+      // A cascade waits for its next slice. Writers join it (a controller's
+      // timer, an event flush, another API write); only one that expects its
+      // effects on return (the fixture's calls, in completing()) gets the whole
+      // cascade now, so nothing else makes a large change block the loop.
+      if (this.yieldDepth > 0 || this.completeDepth === 0) return;
       if (this.resumeHandle) clearImmediate(this.resumeHandle);
       this.resumeHandle = undefined;
       this.runCascade(Number.POSITIVE_INFINITY);
@@ -623,6 +627,19 @@ export class ObjectStore {
       return write();
     } finally {
       this.yieldDepth--;
+    }
+  }
+
+  /**
+   * Runs a write whose whole cascade must be done when it returns, even if an
+   * API write's cascade is waiting for its next slice: the fixture's calls.
+   */
+  completing<T>(write: () => T): T {
+    this.completeDepth++;
+    try {
+      return write();
+    } finally {
+      this.completeDepth--;
     }
   }
 
