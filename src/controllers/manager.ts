@@ -86,7 +86,12 @@ export class ControllerManager {
     for (const node of store.list('Node')) this.run(() => this.nodes.reconcile(node.metadata.name));
     this.run(() => this.kubelet.syncAll(store.list('Pod').map((pod) => [pod.metadata.namespace ?? 'default', pod.metadata.name] as const)));
     for (const set of store.list('StatefulSet')) this.run(() => this.statefulSets.reconcile(set.metadata.namespace ?? 'default', set.metadata.name));
-    for (const service of store.list('Service')) this.run(() => this.endpointSlices.reconcile(service.metadata.namespace ?? 'default', service.metadata.name));
+    for (const service of store.list('Service')) {
+      // Not in a cascade yet: a split reconcile is simply run again until done.
+      this.run(() => {
+        while (!this.endpointSlices.reconcile(service.metadata.namespace ?? 'default', service.metadata.name));
+      });
+    }
     this.run(() => this.volumes.ensureDirectories());
     for (const claim of store.list('PersistentVolumeClaim')) this.run(() => this.volumes.reconcileClaim(claim.metadata.namespace ?? 'default', claim.metadata.name));
     for (const volume of store.list('PersistentVolume')) this.run(() => this.volumes.reconcileVolume(volume.metadata.name));
@@ -138,18 +143,18 @@ export class ControllerManager {
           const owner = controllerOf(object);
           if (owner?.kind === 'StatefulSet') this.sets.add(namespace, owner.name);
           for (const service of this.endpointSlices.servicesSelecting(namespace, object.metadata.labels, before?.metadata.labels)) {
-            this.services.add(namespace, service.metadata.name);
+            this.markService(namespace, service.metadata.name);
           }
           break;
         }
         case 'Service':
-          this.services.add(namespace, object.metadata.name);
+          this.markService(namespace, object.metadata.name);
           break;
         case 'EndpointSlice':
           // Someone touched a slice the controller owns: put it back the way it should be.
           if (object.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY && !this.endpointSlices.wroteLast(object, event.type === 'DELETED')) {
             const service = object.metadata.labels[SERVICE_NAME_LABEL];
-            if (service) this.services.add(namespace, service);
+            if (service) this.markService(namespace, service);
           }
           break;
         case 'ControllerRevision': {
@@ -178,6 +183,12 @@ export class ControllerManager {
           break;
       }
     }
+  }
+
+  /** Something a Service's slices are made from changed: reconcile it, and from scratch. */
+  private markService(namespace: string, name: string): void {
+    this.services.add(namespace, name);
+    this.endpointSlices.invalidate(namespace, name);
   }
 
   /**
@@ -226,7 +237,14 @@ export class ControllerManager {
     if (!this.services.isEmpty) {
       const work = this.services;
       this.services = new Dirty();
-      for (const [namespace, name] of work.entries()) this.run(() => this.endpointSlices.reconcile(namespace, name));
+      for (const [namespace, name] of work.entries()) {
+        this.run(() => {
+          if (this.endpointSlices.reconcile(namespace, name)) return;
+          // Split (a large Service): the rest in the next round, still within this cascade.
+          this.services.add(namespace, name);
+          this.store.continueLater();
+        });
+      }
     }
   }
 }

@@ -3,7 +3,7 @@
 // set once per member it creates or deletes; listing N pods each time made a
 // scale to N members quadratic (8,000 members took 99 s).
 
-import { controllerOf, isRunningAndReady } from '../model/pods.js';
+import { controllerOf, isPodReady, isRunningAndReady, isTerminating } from '../model/pods.js';
 import type { Pod } from '../model/types.js';
 import type { ObjectStore } from '../store/store.js';
 
@@ -48,7 +48,30 @@ export class SetMembers {
   /** Ordinals of members that are not Running and Ready (terminating ones included). */
   readonly notReady = new Set<number>();
 
+  /**
+   * What the set's status counts, kept as members change (computeReplicaStatus
+   * over all members was a scan of every pod per round): members created
+   * (with a phase), Running and Ready ones (terminating included), and the
+   * created, not terminating ones by revision.
+   */
+  readonly tally = { created: 0, ready: 0, byRevision: new Map<string, number>() };
+
+  private count(pod: Pod, sign: 1 | -1): void {
+    if (!pod.status?.phase) return;
+    this.tally.created += sign;
+    if (pod.status.phase === 'Running' && isPodReady(pod)) this.tally.ready += sign;
+    if (isTerminating(pod)) return;
+    const revision = pod.metadata.labels?.[REVISION_LABEL];
+    if (revision === undefined) return;
+    const n = (this.tally.byRevision.get(revision) ?? 0) + sign;
+    if (n > 0) this.tally.byRevision.set(revision, n);
+    else this.tally.byRevision.delete(revision);
+  }
+
   put(ordinal: number, pod: Pod): void {
+    const before = this.pods.get(ordinal);
+    if (before) this.count(before, -1);
+    this.count(pod, 1);
     this.pods.set(ordinal, pod);
     if (ordinal > this.highest) this.highest = ordinal;
     if (ordinal < this.lowest) this.lowest = ordinal;
@@ -60,6 +83,8 @@ export class SetMembers {
   }
 
   remove(ordinal: number): void {
+    const before = this.pods.get(ordinal);
+    if (before) this.count(before, -1);
     this.pods.delete(ordinal);
     this.notReady.delete(ordinal);
     this.unready(ordinal);

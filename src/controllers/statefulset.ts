@@ -36,7 +36,7 @@ export interface StatefulSetControllerOptions {
   log?: (message: string) => void;
 }
 
-const MAX_CREATES_PER_ROUND = 100;
+const MAX_CREATES_PER_ROUND = 25;
 
 /** The update strategy with the apps/v1 defaults (RollingUpdate, partition 0, maxUnavailable 1). */
 export interface UpdateStrategy {
@@ -147,7 +147,7 @@ export function computeStatus(
   revisions: { current: string; update: string; collisionCount: number },
   minReadySeconds: number,
   now: number,
-): Record<string, unknown> & { replicas: number; readyReplicas: number; currentReplicas: number; updatedReplicas: number; currentRevision: string; updateRevision: string } {
+): SetStatus {
   let replicas = 0;
   let ready = 0;
   let available = 0;
@@ -166,6 +166,18 @@ export function computeStatus(
       if (revision === revisions.update) updated++;
     }
   }
+  return statusOf(set, { replicas, ready, available, current, updated }, revisions);
+}
+
+type SetStatus = Record<string, unknown> & { replicas: number; readyReplicas: number; currentReplicas: number; updatedReplicas: number; availableReplicas: number; currentRevision: string; updateRevision: string };
+
+/** The status from the members' counts, with completeRollingUpdate applied. */
+function statusOf(
+  set: StatefulSet,
+  counts: { replicas: number; ready: number; available: number; current: number; updated: number },
+  revisions: { current: string; update: string; collisionCount: number },
+): SetStatus {
+  const { replicas, ready, available, current, updated } = counts;
   const status = {
     observedGeneration: set.metadata.generation ?? 1,
     replicas,
@@ -469,13 +481,14 @@ export class StatefulSetController {
 
   private updateStatus(view: SetView): void {
     const { set, members, minReadySeconds, now } = view;
-    const status = computeStatus(
-      set,
-      members.pods.values(),
-      { current: view.current.metadata.name, update: view.update.metadata.name, collisionCount: view.collisionCount },
-      minReadySeconds,
-      now,
-    );
+    const revisions = { current: view.current.metadata.name, update: view.update.metadata.name, collisionCount: view.collisionCount };
+    // Without minReadySeconds nothing in the status depends on the clock: the
+    // members' running counts give it without visiting them.
+    const { tally } = members;
+    const status =
+      minReadySeconds > 0
+        ? computeStatus(set, members.pods.values(), revisions, minReadySeconds, now)
+        : statusOf(set, { replicas: tally.created, ready: tally.ready, available: tally.ready, current: tally.byRevision.get(revisions.current) ?? 0, updated: tally.byRevision.get(revisions.update) ?? 0 }, revisions);
     if (minReadySeconds > 0 && status.availableReplicas !== status.readyReplicas) this.wakeForAvailability(view);
     const known = set.status ?? {};
     // Status fields this controller does not own (conditions) are kept.

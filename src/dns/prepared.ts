@@ -66,6 +66,9 @@ interface PreparationJob {
   names: string[];
   addresses: string[];
   next: number;
+  /** The types of names[next] to prepare, and how many of them are done. */
+  types: number[] | undefined;
+  nextType: number;
   nextAddress: number;
   staged: Staged;
   waiters: (() => void)[];
@@ -134,7 +137,7 @@ export class PreparedAnswers {
       // A large change from a write that does not wait: prepared in slices,
       // the answers from before kept until all are ready, then swapped in at
       // once, so DNS answers the previous state until the new one is whole.
-      const job: PreparationJob = (this.job ??= { names: [], addresses: [], next: 0, nextAddress: 0, staged: new Map(), waiters: [] } as PreparationJob);
+      const job: PreparationJob = (this.job ??= { names: [], addresses: [], next: 0, types: undefined, nextType: 0, nextAddress: 0, staged: new Map(), waiters: [] } as PreparationJob);
       for (const name of change.names) job.names.push(name);
       for (const address of change.addresses) job.addresses.push(address);
       // Anything else waits for the job: a change that must show at once finishes it now.
@@ -160,8 +163,17 @@ export class PreparedAnswers {
     if (!job) return;
     job.timer = undefined;
     let steps = 0;
+    // One (name, type) at a time: the A and SRV answers of a large Service's
+    // name are each a few milliseconds, so they go in separate slices.
     while (job.next < job.names.length) {
-      this.prepareName(job.names[job.next++]!, job.staged);
+      const name = job.names[job.next]!;
+      job.types ??= this.typesToPrepare(name);
+      if (job.nextType < job.types.length) this.prepare(name, job.types[job.nextType++]!, undefined, job.staged);
+      if (job.nextType >= job.types.length) {
+        job.next++;
+        job.types = undefined;
+        job.nextType = 0;
+      }
       if (performance.now() > deadline) break;
     }
     if (this.source.config.reverse) {
@@ -305,8 +317,13 @@ export class PreparedAnswers {
     for (const name of names) this.prepareName(name);
   }
 
-  private prepareName(name: string, staged?: Staged): void {
+  private prepareName(name: string): void {
     const key = nameKey(name);
+    for (const qtype of this.typesToPrepare(name, key)) this.prepare(name, qtype, key);
+  }
+
+  /** The forward types of a name to prepare (or to drop the kept answer of). */
+  private typesToPrepare(name: string, key = nameKey(name)): number[] {
     let possible: readonly number[];
     try {
       possible = this.possibleTypes(name);
@@ -314,10 +331,8 @@ export class PreparedAnswers {
       // Every type then: each one's preparation fails or succeeds (and is reported) on its own.
       possible = FORWARD_TYPES;
     }
-    for (const qtype of FORWARD_TYPES) {
-      // A type that cannot answer here is only looked at when an answer of it is kept (to drop it).
-      if (possible.includes(qtype) || this.byType.get(qtype)?.has(key)) this.prepare(name, qtype, key, staged);
-    }
+    // A type that cannot answer here is only looked at when an answer of it is kept (to drop it).
+    return FORWARD_TYPES.filter((qtype) => possible.includes(qtype) || this.byType.get(qtype)?.has(key));
   }
 
   /**

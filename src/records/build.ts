@@ -57,6 +57,30 @@ export interface ServiceView {
 const NO_PORTS: readonly PortView[] = [{ name: '', protocol: '', port: -1 }];
 
 /** object.ToService + EndpointSliceToEndpoints, merged per Service. */
+/** One slice's ready endpoints as views (EndpointSliceToEndpoints); a slice is immutable, so this is made once per version. */
+const sliceEndpointViews = new WeakMap<EndpointSlice, readonly EndpointView[]>();
+
+export function endpointViewsOf(slice: EndpointSlice): readonly EndpointView[] {
+  let views = sliceEndpointViews.get(slice);
+  if (views) return views;
+  const slicePorts: readonly PortView[] = slice.ports?.length
+    ? slice.ports.map((p) => ({ name: p.name ?? '', protocol: p.protocol ?? 'TCP', port: p.port ?? -1 }))
+    : NO_PORTS;
+  const made: EndpointView[] = [];
+  if (slice.addressType !== 'FQDN') {
+    for (const endpoint of slice.endpoints) {
+      // A missing ready condition counts as ready (EndpointReady in endpointslice util).
+      if (endpoint.conditions?.ready === false) continue;
+      for (const address of endpoint.addresses) {
+        made.push({ address, label: endpoint.hostname || dashedIp(address), ports: slicePorts });
+      }
+    }
+  }
+  views = Object.freeze(made);
+  sliceEndpointViews.set(slice, views);
+  return views;
+}
+
 export function buildServiceView(service: Service, slices: readonly EndpointSlice[]): ServiceView {
   const spec = service.spec;
   const clusterIPs = spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [];
@@ -66,17 +90,9 @@ export function buildServiceView(service: Service, slices: readonly EndpointSlic
   const endpoints: EndpointView[] = [];
   for (const slice of slices) {
     if (slice.metadata.labels?.[SERVICE_NAME_LABEL] !== service.metadata.name) continue;
-    if (slice.addressType === 'FQDN') continue;
-    const slicePorts: readonly PortView[] = slice.ports?.length
-      ? slice.ports.map((p) => ({ name: p.name ?? '', protocol: p.protocol ?? 'TCP', port: p.port ?? -1 }))
-      : NO_PORTS;
-    for (const endpoint of slice.endpoints) {
-      // A missing ready condition counts as ready (EndpointReady in endpointslice util).
-      if (endpoint.conditions?.ready === false) continue;
-      for (const address of endpoint.addresses) {
-        endpoints.push({ address, label: endpoint.hostname || dashedIp(address), ports: slicePorts });
-      }
-    }
+    // The views of a slice that did not change are the ones made before: the
+    // index can tell which endpoints a change moved by identity alone.
+    for (const endpoint of endpointViewsOf(slice)) endpoints.push(endpoint);
   }
   return {
     name: service.metadata.name,
@@ -203,16 +219,38 @@ export function findPodEntries(
 
 /** The names a Service view answers under, for preparing answers ahead of queries. */
 export function serviceNames(view: ServiceView, zone: string): string[] {
+  return [...serviceLevelNames(view, zone), ...endpointNames(view, view.endpoints, zone)];
+}
+
+/**
+ * The names of a view that every endpoint change may touch: the Service's own
+ * name and its `_port._proto` names (of the Service's ports, or of a headless
+ * one's endpoints).
+ */
+export function serviceLevelNames(view: ServiceView, zone: string): string[] {
   const domain = serviceDomain(view, zone);
-  const names = new Set<string>([domain]);
-  if (view.type === 'ExternalName') return [...names];
+  if (view.type === 'ExternalName') return [domain];
   const ports = new Set<string>();
-  for (const endpoint of view.endpoints) {
-    names.add(`${endpoint.label}.${domain}`);
-    if (view.headless) for (const p of endpoint.ports) if (p.name) ports.add(`_${p.name}._${p.protocol.toLowerCase()}`);
+  if (view.headless) {
+    // Endpoints of one slice share their ports array: each array is read once.
+    const seen = new Set<readonly PortView[]>();
+    for (const endpoint of view.endpoints) {
+      if (seen.has(endpoint.ports)) continue;
+      seen.add(endpoint.ports);
+      for (const p of endpoint.ports) if (p.name) ports.add(`_${p.name}._${p.protocol.toLowerCase()}`);
+    }
+  } else {
+    for (const p of view.ports) if (p.name) ports.add(`_${p.name}._${p.protocol.toLowerCase()}`);
   }
-  if (!view.headless) for (const p of view.ports) if (p.name) ports.add(`_${p.name}._${p.protocol.toLowerCase()}`);
-  for (const port of ports) names.add(`${port}.${domain}`);
+  return [domain, ...[...ports].map((port) => `${port}.${domain}`)];
+}
+
+/** `<label>.<service domain>` of some of a view's endpoints (none for an ExternalName). */
+export function endpointNames(view: ServiceView, endpoints: Iterable<EndpointView>, zone: string): string[] {
+  if (view.type === 'ExternalName') return [];
+  const domain = serviceDomain(view, zone);
+  const names = new Set<string>();
+  for (const endpoint of endpoints) names.add(`${endpoint.label}.${domain}`);
   return [...names];
 }
 
@@ -223,6 +261,15 @@ export function serviceNames(view: ServiceView, zone: string): string[] {
  * 10,000-member Service's answers from taking a whole slice.
  */
 export const MAX_RECORDS_PER_SECTION = 4096;
+
+const MAX_MESSAGE = 65_535;
+const HEADER = 12;
+/** The smallest SRV record: compressed owner (2), type, class, TTL, length (10), priority, weight, port (6), a one-letter label before a pointer (4). */
+const SMALLEST_SRV = 22;
+/** The smallest A record: compressed owner (2), type, class, TTL, length (10), address (4). */
+const SMALLEST_ADDRESS = 16;
+/** No message holds more SRV records than this. */
+const MAX_SRV_RECORDS = Math.floor((MAX_MESSAGE - HEADER) / SMALLEST_SRV);
 
 /** A/AAAA records from address entries (plugin.A without the CNAME branch): one per distinct address. */
 export function addressRecords(entries: readonly Entry[], owner: string, family: 4 | 6, ttl: number): RR[] {
@@ -250,28 +297,34 @@ export function srvRecords(entries: readonly Entry[], owner: string, ttl: number
   // Few entries (nearly every answer) are checked for duplicates by a search; many by keyed sets.
   const keyed = addresses.length > 16;
   const seenSrv = keyed ? new Set<string>() : undefined;
-  const seenGlue = keyed ? new Set<string>() : undefined;
   for (const entry of addresses) {
-    if (answer.length >= MAX_RECORDS_PER_SECTION && additional.length >= MAX_RECORDS_PER_SECTION) break;
+    if (answer.length >= MAX_SRV_RECORDS) break;
     if (entry.port === -1) continue;
     const srvKey = keyed ? `${entry.target} ${entry.port}` : '';
     const newSrv = seenSrv ? !seenSrv.has(srvKey) : !answer.some((rr) => rr.type === 'SRV' && rr.target === entry.target && rr.port === entry.port);
-    if (newSrv) {
-      seenSrv?.add(srvKey);
-      answer.push({ name: owner, ttl, type: 'SRV', priority: 0, weight, port: entry.port, target: entry.target });
-    }
+    if (!newSrv) continue;
+    seenSrv?.add(srvKey);
+    answer.push({ name: owner, ttl, type: 'SRV', priority: 0, weight, port: entry.port, target: entry.target });
+  }
+  // Replies keep a prefix of their records (answer first) that fits: glue past
+  // what can follow these SRV records in 65,535 bytes is never sent, so it is
+  // not built (a 10,000-member set's SRV answer fills a message by itself).
+  const glueRoom = Math.min(MAX_RECORDS_PER_SECTION, Math.max(0, Math.floor((MAX_MESSAGE - HEADER - SMALLEST_SRV * answer.length) / SMALLEST_ADDRESS)));
+  const seenGlue = keyed ? new Set<string>() : undefined;
+  for (const entry of addresses) {
+    if (additional.length >= glueRoom) break;
+    if (entry.port === -1) continue;
     const glueKey = keyed ? `${entry.target} ${entry.host}` : '';
     const newGlue = seenGlue
       ? !seenGlue.has(glueKey)
       : !additional.some((rr) => rr.name === entry.target && (rr.type === 'A' || rr.type === 'AAAA') && rr.address === entry.host);
-    if (newGlue) {
-      seenGlue?.add(glueKey);
-      additional.push(
-        ipFamily(entry.host) === 4
-          ? { name: entry.target, ttl, type: 'A', address: entry.host }
-          : { name: entry.target, ttl, type: 'AAAA', address: entry.host },
-      );
-    }
+    if (!newGlue) continue;
+    seenGlue?.add(glueKey);
+    additional.push(
+      ipFamily(entry.host) === 4
+        ? { name: entry.target, ttl, type: 'A', address: entry.host }
+        : { name: entry.target, ttl, type: 'AAAA', address: entry.host },
+    );
   }
   return { answer, additional };
 }

@@ -8,7 +8,7 @@ import type { EndpointSlice, KubeObject, Pod, Service } from '../model/types.js'
 import { SERVICE_NAME_LABEL } from '../model/types.js';
 import { sameJson } from '../model/json.js';
 import type { ObjectStore, StoreEvent } from '../store/store.js';
-import { type DnsConfig, type ServiceView, buildServiceView, serviceDomain, serviceNames, zonesOf } from './build.js';
+import { type DnsConfig, type EndpointView, type ServiceView, buildServiceView, endpointNames, serviceDomain, serviceLevelNames, zonesOf } from './build.js';
 
 /** The read-only seam the DNS layer sees; it never touches the store. */
 export interface RecordSource {
@@ -237,6 +237,28 @@ export class RecordIndex implements RecordSource {
     const service = this.services.get(key);
     const after = service ? buildServiceView(service, [...(this.slices.get(key)?.values() ?? [])]) : undefined;
     if (sameJson(before, after)) return false;
+    if (before && after && sameServiceLevel(before, after)) {
+      // Only endpoints moved: a slice that did not change keeps its endpoint
+      // views, so the ones to index again are found by identity (a change of
+      // ten slices of a hundred is a thousand endpoints' work).
+      const kept = new Set<EndpointView>(before.endpoints);
+      const added: EndpointView[] = [];
+      for (const endpoint of after.endpoints) if (!kept.delete(endpoint)) added.push(endpoint);
+      const removed = [...kept];
+      this.unindexEndpoints(key, before, removed, names, addresses);
+      // An address that left with one endpoint may still be held by another
+      // (a pod in two slices): those are indexed again too.
+      const gone = new Set(removed.map((endpoint) => endpoint.address));
+      if (gone.size) {
+        const adding = new Set(added);
+        for (const endpoint of after.endpoints) if (gone.has(endpoint.address) && !adding.has(endpoint)) added.push(endpoint);
+      }
+      for (const name of serviceLevelNames(before, this.config.zone)) names.add(name);
+      this.views.set(key, after);
+      this.indexEndpoints(key, after, added, names, addresses);
+      for (const name of serviceLevelNames(after, this.config.zone)) names.add(name);
+      return true;
+    }
     if (before) this.unindex(key, before, names, addresses);
     this.externalNames.delete(key);
     if (after?.type === 'ExternalName') this.externalNames.add(key);
@@ -250,14 +272,19 @@ export class RecordIndex implements RecordSource {
   }
 
   private index(key: string, view: ServiceView, names: Set<string>, addresses: Set<string>): void {
-    for (const name of serviceNames(view, this.config.zone)) names.add(name);
+    for (const name of serviceLevelNames(view, this.config.zone)) names.add(name);
     for (const ip of view.clusterIPs) {
       const owners = this.clusterIpOwners.get(ip) ?? [];
       owners.push(key);
       this.clusterIpOwners.set(ip, owners);
       addresses.add(ip);
     }
-    for (const endpoint of view.endpoints) {
+    this.indexEndpoints(key, view, view.endpoints, names, addresses);
+  }
+
+  private indexEndpoints(key: string, view: ServiceView, endpoints: readonly EndpointView[], names: Set<string>, addresses: Set<string>): void {
+    for (const name of endpointNames(view, endpoints, this.config.zone)) names.add(name);
+    for (const endpoint of endpoints) {
       const owners = this.endpointOwners.get(endpoint.address) ?? [];
       let known = false;
       for (let i = 0; i < owners.length && !known; i += 2) known = owners[i] === key && owners[i + 1] === endpoint.label;
@@ -268,22 +295,46 @@ export class RecordIndex implements RecordSource {
   }
 
   private unindex(key: string, view: ServiceView, names: Set<string>, addresses: Set<string>): void {
-    for (const name of serviceNames(view, this.config.zone)) names.add(name);
+    for (const name of serviceLevelNames(view, this.config.zone)) names.add(name);
     for (const ip of view.clusterIPs) {
       const owners = (this.clusterIpOwners.get(ip) ?? []).filter((owner) => owner !== key);
       if (owners.length) this.clusterIpOwners.set(ip, owners);
       else this.clusterIpOwners.delete(ip);
       addresses.add(ip);
     }
-    for (const endpoint of view.endpoints) {
+    this.unindexEndpoints(key, view, view.endpoints, names, addresses, true);
+  }
+
+  /**
+   * Forgets endpoints of a view. With `all`, every entry of the Service goes;
+   * otherwise only the (address, label) pairs of these endpoints that no
+   * endpoint left in the view still holds.
+   */
+  private unindexEndpoints(key: string, view: ServiceView, endpoints: readonly EndpointView[], names: Set<string>, addresses: Set<string>, all = false): void {
+    for (const name of endpointNames(view, endpoints, this.config.zone)) names.add(name);
+    for (const endpoint of endpoints) {
       const owners = this.endpointOwners.get(endpoint.address);
       if (owners) {
         const kept: string[] = [];
-        for (let i = 0; i < owners.length; i += 2) if (owners[i] !== key) kept.push(owners[i]!, owners[i + 1]!);
+        for (let i = 0; i < owners.length; i += 2) {
+          if (owners[i] !== key || (!all && owners[i + 1] !== endpoint.label)) kept.push(owners[i]!, owners[i + 1]!);
+        }
         if (kept.length) this.endpointOwners.set(endpoint.address, kept);
         else this.endpointOwners.delete(endpoint.address);
       }
       addresses.add(endpoint.address);
     }
   }
+}
+
+/** Two views of one Service that differ in their endpoints at most. */
+function sameServiceLevel(a: ServiceView, b: ServiceView): boolean {
+  return (
+    a.type === b.type &&
+    a.headless === b.headless &&
+    a.externalName === b.externalName &&
+    a.publishNotReadyAddresses === b.publishNotReadyAddresses &&
+    sameJson(a.clusterIPs, b.clusterIPs) &&
+    sameJson(a.ports, b.ports)
+  );
 }

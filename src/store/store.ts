@@ -212,6 +212,8 @@ export class ObjectStore {
   private resumeHandle: NodeJS.Immediate | undefined;
   private settledWaiters: (() => void)[] = [];
   private cascadeYields = false;
+  /** An idle listener split its work and wants another round though it wrote nothing (continueLater()). */
+  private roundWanted = false;
   private resourceVersion = 0;
   private readonly onListenerError: (error: unknown) => void;
   private journal: Journal | undefined;
@@ -374,6 +376,16 @@ export class ObjectStore {
   onIdle(listener: () => void): () => void {
     this.idleListeners.add(listener);
     return () => this.idleListeners.delete(listener);
+  }
+
+  /**
+   * Called by an idle listener that did part of its work and left the rest for
+   * the next round: the cascade goes on (after a slice's yield, when it may
+   * yield) though nothing was written, so a long reconcile is spread over
+   * slices and still done before the cascade settles.
+   */
+  continueLater(): void {
+    if (this.running) this.roundWanted = true;
   }
 
   /** Listeners run synchronously after each committed batch, in subscription order. */
@@ -595,17 +607,19 @@ export class ObjectStore {
           this.notify(this.listeners, batch);
         }
         this.undelivered.length = 0;
+        this.roundWanted = false;
         this.notify(this.idleListeners, undefined);
-        if (this.undelivered.length > 0 && performance.now() > deadline) {
+        if ((this.undelivered.length > 0 || this.roundWanted) && performance.now() > deadline) {
           this.resumeHandle = setImmediate(() => {
             this.resumeHandle = undefined;
             this.runCascade(performance.now() + SLICE_MS);
           });
           return;
         }
-      } while (this.undelivered.length > 0);
+      } while (this.undelivered.length > 0 || this.roundWanted);
     } finally {
       this.running = false;
+      this.roundWanted = false;
       if (!this.resumeHandle) this.undelivered.length = 0;
     }
     this.delivering = false;
