@@ -21,6 +21,7 @@ import type { Clock, ClockTimer } from '../model/clock.js';
 import { systemClock } from '../model/clock.js';
 import type { KubeEvent, KubeObject, ObjectReference } from '../model/types.js';
 import { isNamespaced } from '../model/types.js';
+import { rfc3339Seconds } from '../model/timestamp.js';
 import type { ObjectStore, StoreChange, StoreEvent } from '../store/store.js';
 
 export type EventType = 'Normal' | 'Warning';
@@ -87,7 +88,7 @@ export function eventTimestamp(ms: number): string {
   const second = Math.floor(ms / 1000);
   if (second !== lastSecond) {
     lastSecond = second;
-    lastText = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    lastText = rfc3339Seconds(second);
   }
   return lastText;
 }

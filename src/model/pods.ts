@@ -1,6 +1,7 @@
 // Pod facts the controllers share, as kubelet and the API report them.
 
 import type { OwnerReference, Pod, PodCondition } from './types.js';
+import { rfc3339Seconds } from './timestamp.js';
 
 export function isPodReady(pod: Pod): boolean {
   return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
@@ -46,7 +47,7 @@ export function nowTimestamp(): string {
   if (second !== lastSecond) {
     lastSecond = second;
     // A flat string of its own, not the result of a replace() kept alive by every object.
-    lastText = Buffer.from(new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'), 'latin1').toString('latin1');
+    lastText = rfc3339Seconds(second);
   }
   return lastText;
 }
