@@ -94,8 +94,13 @@ export interface StartedCluster {
   waitForReadyMembers(statefulSet: string, count: number, options?: { namespace?: string; timeoutMs?: number }): Promise<void>;
   /** Ready, not terminating members of a StatefulSet, by name. */
   readyMembers(statefulSet: string, namespace?: string): string[];
-  /** Empties the registry: every object but the default and kube-system namespaces. */
-  reset(): void;
+  /**
+   * Back to what startCluster() loaded: every object but the default and
+   * kube-system namespaces goes (Pods last, so no controller brings one back),
+   * nodes come back healthy and schedulable, then the manifests given at start
+   * are applied again (fresh pods, new IPs). `{ to: 'empty' }` skips the last step.
+   */
+  reset(options?: { to?: 'manifests' | 'empty' }): void;
   /**
    * Fails a node as when its kubelet stops posting status (`Unknown`, the
    * default) or reports not ready (`False`): its pods leave DNS at once, are
@@ -492,7 +497,9 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
       store.apply([{ ...node, status: { ...node.status, conditions: healthyConditions(at) } }]);
       return mustGet('Node', name, '');
     },
-    reset: () => {
+    reset: (resetOptions) => {
+      const to = resetOptions?.to ?? 'manifests';
+      if (to !== 'manifests' && to !== 'empty') throw new HeadlessDnsError('INVALID_OPTION', `reset: to must be 'manifests' or 'empty', not ${JSON.stringify(to)}`);
       const doomed = store.all().filter((o) => (o.kind === 'Namespace' ? !['default', 'kube-system'].includes(o.metadata.name) : ['default', 'kube-system'].includes(o.metadata.namespace ?? '')));
       // Pods last: their StatefulSets are gone by then, so nothing brings them back.
       const order = (o: KubeObject): number => (o.kind === 'Pod' ? 1 : 0);
@@ -502,6 +509,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
         if (node.spec?.unschedulable) store.apply([{ ...node, spec: { ...node.spec, unschedulable: false } }]);
         if (node.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') handle.restoreNode(node.metadata.name);
       }
+      if (to === 'manifests' && loaded.objects.length) store.apply(loaded.objects.map((m) => m.object));
     },
     resolver,
     lookup: lookupVia(route),

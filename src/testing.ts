@@ -7,14 +7,13 @@
 
 import { type StartedCluster, startCluster } from './cluster.js';
 import type { ClusterOptions } from './options.js';
-import { loadManifests } from './model/manifest.js';
 
 type Hook = (fn: () => unknown, timeout?: number) => unknown;
 
 export interface Hooks {
   beforeAll: Hook;
   afterAll: Hook;
-  /** When given, the registry is reset before each test and the manifests applied again. */
+  /** When given, the cluster is reset before each test: back to the manifests it started with. */
   beforeEach?: Hook;
 }
 
@@ -22,18 +21,12 @@ export interface Hooks {
 export function useCluster(hooks: Hooks, options: ClusterOptions = {}): () => StartedCluster {
   let cluster: StartedCluster | undefined;
   hooks.beforeAll(async () => {
-    cluster = await startCluster({ ...options, manifests: [] });
+    cluster = await startCluster(options);
   });
   hooks.afterAll(async () => {
     await cluster?.close();
   });
-  const objects = options.manifests?.length ? loadManifests(options.manifests).objects.map((m) => m.object) : [];
-  const fill = (): void => {
-    cluster!.reset();
-    if (objects.length) cluster!.apply(objects);
-  };
-  if (hooks.beforeEach) hooks.beforeEach(fill);
-  else hooks.beforeAll(fill);
+  if (hooks.beforeEach) hooks.beforeEach(() => cluster!.reset());
   return () => {
     if (!cluster) throw new Error('useCluster: the cluster starts in beforeAll; use it inside tests or hooks');
     return cluster;
