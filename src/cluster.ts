@@ -26,7 +26,7 @@ import { isSubdomain } from './records/names.js';
 import type { StoreEventType } from './store/store.js';
 import { type ClusterOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { RecordIndex } from './records/index.js';
-import { StateJournal } from './store/journal.js';
+import type { StateJournal } from './store/journal.js';
 import { ObjectStore } from './store/store.js';
 
 export interface Address {
@@ -175,6 +175,8 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
   let journal: StateJournal | undefined;
   let restored = false;
   if (options.state) {
+    // Loaded only with a state file (it brings zlib): most test clusters have none.
+    const { StateJournal } = await import('./store/journal.js');
     let opened;
     try {
       opened = StateJournal.open(options.state);
