@@ -18,8 +18,10 @@ import { fileURLToPath } from 'node:url';
 const args = process.argv.slice(2);
 const SECONDS = Number(args[args.indexOf('--seconds') + 1] || 0) || 10;
 const REPEATS = Number(args[args.indexOf('--repeats') + 1] || 0) || 3;
-/** Seconds of the separate run per (mix, server) that prints every answer, for p99 latency. */
-const LATENCY_SECONDS = 3;
+/** Seconds of the separate run per (mix, server) at a fixed rate that prints every answer, for tail latency. */
+const LATENCY_SECONDS = 5;
+/** The fixed rate of those runs (dnsperf -Q): tail latency is read where no server is saturated. */
+const LATENCY_QPS = 10_000;
 /** Scale loads are measured this many times each (medians). */
 const LOADS = 3;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -151,13 +153,13 @@ function askTcp(port, name, type) {
 /**
  * Runs dnsperf; returns QPS, average latency (ms), lost queries and rcode
  * counts from its summary. With `perQuery`, dnsperf prints every answer (-v)
- * and the p99 latency is taken from those lines as well. That printing, and
+ * and the latency percentiles are taken from those lines. That printing, and
  * this process reading it, cost CPU the servers and dnsperf need, so
  * throughput runs never ask for it.
  */
 function dnsperf(port, file, seconds, tcp, perQuery = false) {
   return new Promise((resolve) => {
-    const flags = ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), ...(perQuery ? ['-v'] : []), ...(tcp ? ['-m', 'tcp'] : [])];
+    const flags = ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), ...(perQuery ? ['-v', '-Q', String(LATENCY_QPS)] : []), ...(tcp ? ['-m', 'tcp'] : [])];
     const child = pinned(1, 'dnsperf', flags, { stdio: ['ignore', 'pipe', 'ignore'] });
     const latencies = [];
     let summary = '';
@@ -173,8 +175,8 @@ function dnsperf(port, file, seconds, tcp, perQuery = false) {
       // "Response codes:       NOERROR 1213065 (100.00%), NXDOMAIN 3 (0.00%)"
       const rcodes = {};
       for (const [, code, n] of (/Response codes:\s+(.*)/.exec(summary)?.[1] ?? '').matchAll(/([A-Z]+) (\d+) \(/g)) rcodes[code] = Number(n);
-      const p99 = latencies.length ? latencies[Math.floor(latencies.length * 0.99)] * 1000 : NaN;
-      resolve({ qps, avgMs: avg * 1000, p99Ms: p99, lost, rcodes });
+      const at = (q) => (latencies.length ? latencies[Math.floor(latencies.length * q)] * 1000 : NaN);
+      resolve({ qps, avgMs: avg * 1000, p50Ms: at(0.5), p99Ms: at(0.99), p999Ms: at(0.999), lost, rcodes });
     });
   });
 }
@@ -285,10 +287,13 @@ async function main() {
       }
     }
   }
-  // p99 latency from a shorter run of its own, with every answer printed.
+  // Tail latency from a run of its own at a fixed 10k queries/s, with every
+  // answer printed. This process reads those lines: it moves to dnsperf's core
+  // so that reading them takes nothing from the servers' core.
+  if (pin) execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
   const tails = new Map();
   for (const mix of mixes) {
-    for (const [name, port] of servers(mix)) tails.set(`${mix.id}|${name}`, (await dnsperf(port, mix.file, LATENCY_SECONDS, mix.tcp, true)).p99Ms);
+    for (const [name, port] of servers(mix)) tails.set(`${mix.id}|${name}`, await dnsperf(port, mix.file, LATENCY_SECONDS, mix.tcp, true));
   }
   for (const ceiling of ceilings) ceiling.kill();
   const median = (list) => [...list].sort((a, b) => a.qps - b.qps)[Math.floor(list.length / 2)];
@@ -297,7 +302,8 @@ async function main() {
     results: Object.fromEntries(
       servers(mix).map(([name]) => {
         const key = `${mix.id}|${name}`;
-        return [name, { ...median(runs.get(key)), p99Ms: tails.get(key), all: runs.get(key).map((r) => r.qps) }];
+        const tail = tails.get(key);
+        return [name, { ...median(runs.get(key)), p50Ms: tail.p50Ms, p99Ms: tail.p99Ms, p999Ms: tail.p999Ms, all: runs.get(key).map((r) => r.qps) }];
       }),
     ),
   }));
@@ -338,14 +344,14 @@ async function main() {
   const lines = [
     `# DNS benchmark (${date})`,
     '',
-    `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}); servers on core 0, dnsperf on core 1; ${SECONDS} s per run, ${REPEATS} runs each, interleaved; the median run is shown (all runs' QPS in the last column; avg ms is that run's, p99 ms comes from a separate ${LATENCY_SECONDS} s run printing every answer); headless-dns RSS ${f(serverRss)} MB.`,
+    `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}); servers on core 0, dnsperf on core 1; ${SECONDS} s per run, ${REPEATS} runs each, interleaved; the median run is shown (all runs' QPS in the last column; avg ms is that run's; p50/p99/p99.9 come from a separate ${LATENCY_SECONDS} s run at a fixed ${LATENCY_QPS} queries/s, dnsperf -Q, printing every answer); headless-dns RSS ${f(serverRss)} MB.`,
     '',
-    '| mix | server | QPS (median) | avg ms | p99 ms | lost | rcodes | every run |',
-    '|---|---|---|---|---|---|---|---|',
+    '| mix | server | QPS (median) | avg ms | p50 ms @10k | p99 ms @10k | p99.9 ms @10k | lost | rcodes | every run |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const { mix, results } of rows) {
     for (const [name, r] of Object.entries(results)) {
-      lines.push(`| ${mix.title} | ${name} | ${f(r.qps)} | ${f(r.avgMs, 3)} | ${f(r.p99Ms, 3)} | ${r.lost} | ${Object.entries(r.rcodes).map(([k, v]) => `${k} ${v}`).join(', ')} | ${r.all.map((q) => f(q)).join(', ')} |`);
+      lines.push(`| ${mix.title} | ${name} | ${f(r.qps)} | ${f(r.avgMs, 3)} | ${f(r.p50Ms, 3)} | ${f(r.p99Ms, 3)} | ${f(r.p999Ms, 3)} | ${r.lost} | ${Object.entries(r.rcodes).map(([k, v]) => `${k} ${v}`).join(', ')} | ${r.all.map((q) => f(q)).join(', ')} |`);
     }
   }
   lines.push('', '| mix | headless-dns / node ceiling | headless-dns / dnsmasq |', '|---|---|---|');
