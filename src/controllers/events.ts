@@ -21,7 +21,7 @@ import type { Clock, ClockTimer } from '../model/clock.js';
 import { systemClock } from '../model/clock.js';
 import type { KubeEvent, KubeObject, ObjectReference } from '../model/types.js';
 import { isNamespaced } from '../model/types.js';
-import { rfc3339Seconds } from '../model/timestamp.js';
+import { rfc3339At } from '../model/timestamp.js';
 import type { ObjectStore, StoreChange, StoreEvent } from '../store/store.js';
 
 export type EventType = 'Normal' | 'Warning';
@@ -80,17 +80,9 @@ export class MemoryEventRecorder implements EventRecorder {
   }
 }
 
-let lastSecond = Number.NaN;
-let lastText = '';
-
-/** metav1.Time: RFC 3339 in whole seconds (made once per second: a large scale records thousands in one). */
+/** metav1.Time: RFC 3339 in whole seconds. */
 export function eventTimestamp(ms: number): string {
-  const second = Math.floor(ms / 1000);
-  if (second !== lastSecond) {
-    lastSecond = second;
-    lastText = rfc3339Seconds(second);
-  }
-  return lastText;
+  return rfc3339At(ms);
 }
 
 /**

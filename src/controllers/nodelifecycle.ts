@@ -25,7 +25,7 @@ import type { Clock, ClockTimer } from '../model/clock.js';
 import { freezeJson, sameJson } from '../model/json.js';
 import { isTerminal, isTerminating } from '../model/pods.js';
 import type { KubeObject, Node, Pod, PodCondition } from '../model/types.js';
-import { rfc3339Seconds } from '../model/timestamp.js';
+import { rfc3339At } from '../model/timestamp.js';
 import type { ObjectStore } from '../store/store.js';
 import type { EventRecorder } from './events.js';
 
@@ -67,7 +67,7 @@ export function nodeNames(count: number): string[] {
 
 /** RFC 3339 with whole seconds, as the API server writes times. */
 export function timestampAt(ms: number): string {
-  return rfc3339Seconds(Math.floor(ms / 1000));
+  return rfc3339At(ms);
 }
 
 function osImage(): string {

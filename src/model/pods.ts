@@ -1,7 +1,7 @@
 // Pod facts the controllers share, as kubelet and the API report them.
 
 import type { OwnerReference, Pod, PodCondition } from './types.js';
-import { rfc3339Seconds } from './timestamp.js';
+import { rfc3339At } from './timestamp.js';
 
 export function isPodReady(pod: Pod): boolean {
   return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
@@ -35,19 +35,10 @@ export function runningConditions(ready: boolean, at: string): PodCondition[] {
   ];
 }
 
-let lastSecond = Number.NaN;
-let lastText = '';
-
 /**
  * The current time as the API server writes it (RFC 3339, whole seconds).
  * Objects written in the same second share one string.
  */
 export function nowTimestamp(): string {
-  const second = Math.floor(Date.now() / 1000);
-  if (second !== lastSecond) {
-    lastSecond = second;
-    // A flat string of its own, not the result of a replace() kept alive by every object.
-    lastText = rfc3339Seconds(second);
-  }
-  return lastText;
+  return rfc3339At(Date.now());
 }
