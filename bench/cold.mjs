@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { stats } from './stats.mjs';
 
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
@@ -33,11 +34,6 @@ const variants = {
   'CommonJS: require() + first startCluster()': ['-e', child(`require(${JSON.stringify(`${root}dist-cjs/index.js`)})`)],
 };
 
-function stats(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return { median: at(0.5), min: sorted[0], p90: at(0.9), max: sorted[sorted.length - 1] };
-}
 const fmt = (n) => `${n.toFixed(1)} ms`;
 
 const rows = [];
