@@ -30,7 +30,7 @@ Promise.resolve(${load}).then(async ({ startCluster }) => {
 });`;
 
 const variants = {
-  'ESM: import() + first startCluster()': ['--input-type=module', '-e', child(`import(${JSON.stringify(`${root}dist/index.js`)})`)],
+  'ESM: import() + first startCluster()': ['--input-type=module', '-e', child(`import(${JSON.stringify(`${root}dist-cjs/index.mjs`)})`)],
   'CommonJS: require() + first startCluster()': ['-e', child(`require(${JSON.stringify(`${root}dist-cjs/index.js`)})`)],
 };
 

@@ -1,89 +1,125 @@
-// The CommonJS build: dist-cjs/, made from tsc's ESM output in dist/ (one
-// source, one type-check), so that `require('headless-dns')`, `/testing` and
-// `/register` work, in jest's module system too, which cannot load ESM.
+// dist-cjs/: what a consumer of the package loads, made from tsc's ESM output in
+// dist/ (one source, one type-check). `require('headless-dns')`, `/testing` and
+// `/register` work in CommonJS, in jest's module system too, which cannot load
+// ESM; `import` of `headless-dns` and `/testing` reaches the same code.
 //
-// dist-cjs/ sits beside dist/ at the same depth below the package root, so the
-// relative URLs the code builds from import.meta.url ('../package.json',
-// '../examples/kubia', './openapi/api__v1.json') name the same files from
-// either build; import.meta.url itself becomes this file's file: URL, computed
-// from __filename. dist/cli/ stays ESM only: it is the bin (top-level await),
-// and nothing a library consumer requires imports it.
+// The library is one file, dist-cjs/bundle.js (esbuild, CommonJS), loaded by
+// dist-cjs/load.js with a V8 code cache made here (bundle.cache). This is for a
+// test runner's cold worker: loading ~80 modules one by one, resolving and
+// compiling each, and then compiling every function the first startCluster()
+// runs, was most of a fresh process's first cluster. One file and a cache
+// made after a first cluster leave V8 to read bytecode. Where the cache does
+// not fit the running Node (another V8 version, other V8 flags), V8 refuses it
+// and compiles as usual: slower, never wrong.
 //
-// Types: the same .d.ts files, copied, because under dist-cjs/package.json's
-// "type": "commonjs" TypeScript (node16/nodenext) reads them as CommonJS
-// declarations, which is what a `require` of this package gets.
+//   dist-cjs/bundle.js       the library (index and testing), dependencies external
+//                            except js-yaml (its ~25 files were a fifth of a cold load)
+//   dist-cjs/bundle.cache    V8 code cache of bundle.js, made by a cluster started here
+//   dist-cjs/load.js         compiles bundle.js with the cache, once per process
+//   dist-cjs/index.js, testing.js     CommonJS entry points: the bundle's parts
+//   dist-cjs/index.mjs, testing.mjs   ESM entry points: the same objects' exports
+//   dist-cjs/register.js     the preload, bundled alone: it stays small
+//   dist-cjs/**/*.d.ts       tsc's declarations, copied: under dist-cjs/package.json's
+//                            "type": "commonjs" TypeScript reads them as what a
+//                            `require` gets
 //
-// Source maps: esbuild reads the inline map we hand it with each file and
-// composes it, so dist-cjs maps point at src/*.ts as dist's do.
+// import.meta.url becomes the bundle's own file: URL. Only src/package-root.ts
+// builds paths from it, and it sits one level below the package root as
+// bundle.js does. dist/cli/ is not part of it: the bin runs dist/ as ESM.
 
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { transformSync } from 'esbuild';
+import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const FROM = join(ROOT, 'dist');
 const TO = join(ROOT, 'dist-cjs');
-/** What a CommonJS file gets in place of import.meta.url. */
+/** What the bundle has in place of import.meta.url. */
 const URL_NAME = '__hdImportMetaUrl';
+/** The parts of the library in the bundle, by entry point. */
+const PARTS = { index: 'index.js', testing: 'testing.js' };
 
-function* files(dir) {
+function* declarations(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (relative(FROM, path) !== 'cli') yield* files(path);
-    } else yield path;
+      if (relative(FROM, path) !== 'cli') yield* declarations(path);
+    } else if (entry.name.endsWith('.d.ts')) yield path;
   }
+}
+
+/** esbuild for Node 20, CommonJS out; fails on any warning rather than ship code that is wrong only here. */
+async function bundle({ banner, ...options }) {
+  const result = await build({
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    // Dependencies load from node_modules as usual (fastify and node-forge
+    // only when a cluster needs them); js-yaml is read by every start.
+    packages: 'external',
+    sourcemap: 'linked',
+    sourcesContent: false,
+    legalComments: 'inline',
+    define: { 'import.meta.url': URL_NAME },
+    banner: { js: `${banner ?? ''}const ${URL_NAME} = require('node:url').pathToFileURL(__filename).href;` },
+    // Our lazily import()ed modules (TLS, kubeconfig) become require()s inside
+    // the bundle, so that a CommonJS loader (jest's) never meets an import().
+    supported: { 'dynamic-import': false },
+    logLevel: 'silent',
+    ...options,
+  });
+  if (result.warnings.length) throw new Error(result.warnings.map((w) => w.text).join('; '));
 }
 
 rmSync(TO, { recursive: true, force: true });
-let count = 0;
-for (const source of files(FROM)) {
-  const name = relative(FROM, source);
-  const target = join(TO, name);
-  mkdirSync(dirname(target), { recursive: true });
-  if (name.endsWith('.d.ts') || name.endsWith('.json')) {
-    copyFileSync(source, target);
-    continue;
-  }
-  if (!name.endsWith('.js')) continue; // the .js.map files are read with their .js
-
-  let code = readFileSync(source, 'utf8');
-  const mapComment = /\n\/\/# sourceMappingURL=(\S+)\s*$/.exec(code);
-  if (mapComment) {
-    const map = readFileSync(join(dirname(source), mapComment[1]), 'utf8');
-    code = `${code.slice(0, mapComment.index)}\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(map).toString('base64')}\n`;
-  }
-  const usesUrl = code.includes('import.meta.url');
-  const result = transformSync(code, {
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    sourcefile: name.split(sep).join('/'),
-    sourcemap: mapComment ? 'external' : false,
-    sourcesContent: false,
-    define: { 'import.meta.url': URL_NAME },
-    // import() of our own lazily loaded modules (the TLS module, kubeconfig)
-    // becomes require(), so that a CommonJS loader (jest's) never meets an
-    // import() it cannot follow.
-    supported: { 'dynamic-import': false },
-    banner: usesUrl ? `const ${URL_NAME} = require('node:url').pathToFileURL(__filename).href;` : '',
-    logLevel: 'silent',
-  });
-  // Anything else of import.meta (dirname, resolve) would be {} in CommonJS:
-  // refuse to build rather than ship code that is wrong only there.
-  if (result.warnings.length) {
-    throw new Error(`${name}: ${result.warnings.map((w) => w.text).join('; ')}`);
-  }
-  if (/\bimport\.meta\b/.test(result.code)) throw new Error(`${name}: import.meta left in the CommonJS build`);
-  const base = name.split(sep).pop();
-  writeFileSync(target, mapComment ? `${result.code}//# sourceMappingURL=${base}.map\n` : result.code);
-  if (mapComment) {
-    const map = JSON.parse(result.map);
-    map.file = base;
-    writeFileSync(`${target}.map`, JSON.stringify(map));
-  }
-  count++;
-}
+mkdirSync(TO, { recursive: true });
 writeFileSync(join(TO, 'package.json'), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);
-if (process.argv.includes('--verbose')) console.log(`dist-cjs: ${count} modules`);
+
+// js-yaml goes into the bundle: a plugin marks every other bare import external.
+const externalExceptYaml = {
+  name: 'external-except-js-yaml',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (args) => (args.path === 'js-yaml' ? undefined : { path: args.path, external: true }));
+  },
+};
+await bundle({
+  stdin: {
+    contents: Object.entries(PARTS).map(([name, file]) => `export * as ${name} from './${file}';`).join('\n'),
+    resolveDir: FROM,
+    sourcefile: 'headless-dns-bundle.js',
+  },
+  outfile: join(TO, 'bundle.js'),
+  packages: undefined,
+  // js-yaml's licence travels with its code.
+  banner: `/*! Includes js-yaml (https://github.com/nodeca/js-yaml):\n${readFileSync(join(ROOT, 'node_modules', 'js-yaml', 'LICENSE'), 'utf8').trim()}\n*/\n`,
+  plugins: [externalExceptYaml],
+});
+await bundle({ entryPoints: [join(FROM, 'register.js')], outfile: join(TO, 'register.js') });
+copyFileSync(join(ROOT, 'scripts', 'bundle-loader.cjs'), join(TO, 'load.js'));
+
+for (const source of declarations(FROM)) {
+  const target = join(TO, relative(FROM, source));
+  mkdirSync(dirname(target), { recursive: true });
+  copyFileSync(source, target);
+}
+
+// The code cache, made in a fresh process by the first cluster a user starts:
+// loading, starting the kubia example, answering, closing. A function only
+// compiled once run, so the cache holds what a first cluster needs.
+execFileSync(process.execPath, [join(ROOT, 'scripts', 'make-code-cache.cjs'), TO, join(ROOT, 'examples', 'kubia')], { stdio: 'inherit' });
+
+// The entry points. Their names are read from the bundle itself, so the ESM
+// entry points export exactly what require() gets.
+const { library } = (await import('node:module')).createRequire(import.meta.url)(join(TO, 'load.js'));
+for (const part of Object.keys(PARTS)) {
+  writeFileSync(join(TO, `${part}.js`), `'use strict';\nmodule.exports = require('./load.js').library.${part};\n`);
+  const names = Object.keys(library[part]);
+  writeFileSync(
+    join(TO, `${part}.mjs`),
+    `import { createRequire } from 'node:module';\n\nconst { ${names.join(', ')} } = createRequire(import.meta.url)('./load.js').library.${part};\n\nexport { ${names.join(', ')} };\n`,
+  );
+}
+if (process.argv.includes('--verbose')) console.log(`dist-cjs: ${Object.keys(PARTS).join(', ')} bundled, register, code cache`);

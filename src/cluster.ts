@@ -28,6 +28,7 @@ import { type ClusterOptions, type ResolvedOptions, resolveOptions } from './opt
 import { RecordIndex } from './records/index.js';
 import type { StateJournal } from './store/journal.js';
 import { ObjectStore } from './store/store.js';
+import { packageFile } from './package-root.js';
 
 export interface Address {
   host: string;
@@ -145,7 +146,7 @@ function nsAddresses(host: string): string[] {
 }
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 

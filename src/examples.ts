@@ -2,15 +2,14 @@
 // project that installed headless-dns can load them whatever its working
 // directory (`startCluster({ manifests: [examples.kubia] })`).
 //
-// The paths are built from import.meta.url; in the CommonJS build (dist-cjs/,
-// scripts/build-cjs.mjs) that is this file's own file: URL, made from
-// __filename. Nothing is read here, so importing the package costs no file
-// system access. The paths hold from src/ (tests, tsx), dist/ and dist-cjs/, as
-// all three sit one level below the package root.
+// The paths are built from the package root (package-root.ts, right from src/,
+// dist/ and the CommonJS bundle alike). Nothing is read here, so importing the
+// package costs no file system access.
 
 import { fileURLToPath } from 'node:url';
+import { packageFile } from './package-root.js';
 
-const examplePath = (path: string): string => fileURLToPath(new URL(`../examples/${path}`, import.meta.url));
+const examplePath = (path: string): string => fileURLToPath(packageFile(`examples/${path}`));
 
 export interface Examples {
   /** The kubia example of Kubernetes in Action: a headless Service and a two-replica StatefulSet (a manifests directory). */

@@ -23,6 +23,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, toStatus } from './status.js';
+import { packageFile } from '../package-root.js';
 
 const VERSION = 'v1.32.0';
 
@@ -44,9 +45,9 @@ export interface OpenApiDocument {
 
 const loaded = new Map<string, OpenApiDocument>();
 
-/** Reads `openapi/<file>` beside this module (src/api in tests, dist/api when built). */
+/** Reads `src/api/openapi/<file>`, shipped with the package, whichever build runs. */
 function readDocument(file: string): Buffer {
-  return readFileSync(new URL(`./openapi/${file}`, import.meta.url));
+  return readFileSync(packageFile(`src/api/openapi/${file}`));
 }
 
 function document(body: Buffer): OpenApiDocument {

@@ -1,4 +1,5 @@
-// The CommonJS build (dist-cjs/, scripts/build-cjs.mjs) as Node loads it: by
+// The CommonJS build (dist-cjs/, scripts/build-cjs.mjs: one bundle, loaded with
+// its V8 code cache, behind CommonJS and ESM entry points) as Node loads it: by
 // `require` of the package's own name (a package may require itself through
 // its "exports"), in child processes, so that what is checked is Node's
 // resolution and module loader rather than vitest's. npm test builds first.
@@ -81,7 +82,7 @@ describe('require("headless-dns")', () => {
     expect(stderr).toBe('');
   });
 
-  it('starts a cluster, resolves SRV, scales, and require()s what the ESM code import()s lazily (the TLS module)', async () => {
+  it('starts a cluster, resolves SRV, scales, and runs what the ESM code import()s lazily (the TLS module) from the bundle', async () => {
     const script = `
       const { examples, startCluster } = require('headless-dns');
       (async () => {
@@ -92,22 +93,24 @@ describe('require("headless-dns")', () => {
           const before = await srv();
           cluster.scale('kubia', 3);
           const after = await srv();
-          console.log(JSON.stringify({ before, after, loaded: Object.keys(require.cache).filter((f) => f.includes('dist-cjs')).map((f) => f.slice(f.indexOf('dist-cjs'))) }));
+          const https = cluster.api.url.startsWith('https:');
+          console.log(JSON.stringify({ before, after, https, loaded: Object.keys(require.cache).filter((f) => f.includes('/dist')).map((f) => f.slice(f.indexOf('dist'))).sort() }));
         } finally {
           await cluster.close();
         }
       })();
     `;
     const { stdout } = await node(['-e', script]);
-    const out = JSON.parse(stdout) as { before: string[]; after: string[]; loaded: string[] };
+    const out = JSON.parse(stdout) as { before: string[]; after: string[]; https: boolean; loaded: string[] };
     expect(out.before).toEqual([`kubia-0.${KUBIA}`, `kubia-1.${KUBIA}`]);
     expect(out.after).toEqual([`kubia-0.${KUBIA}`, `kubia-1.${KUBIA}`, `kubia-2.${KUBIA}`]);
-    // import() in the ESM source became require() of the CommonJS sibling.
-    expect(out.loaded).toContain('dist-cjs/api/tls.js');
-    expect(out.loaded.every((f) => !f.startsWith('dist/'))).toBe(true);
+    // import() in the ESM source became a require() inside the bundle: the
+    // TLS module ran, and no file of the ESM build (dist/) was loaded.
+    expect(out.https).toBe(true);
+    expect(out.loaded).toEqual(['dist-cjs/index.js', 'dist-cjs/load.js']);
   });
 
-  it('serves the openapi documents read beside the module (./openapi/*.json)', async () => {
+  it('serves the openapi documents shipped in src/api/openapi/, found from the bundle', async () => {
     const script = `
       const { startCluster } = require('headless-dns');
       (async () => {
@@ -136,11 +139,17 @@ describe('require("headless-dns")', () => {
     expect(stderr).toBe('');
   });
 
-  it('has a declaration beside every CommonJS module, and no CLI', async () => {
+  it('ships one bundle with a code cache this Node accepts, declarations for every entry point, and no CLI', async () => {
     const files = (await readdir(join(ROOT, 'dist-cjs'), { recursive: true })).map(String);
-    const modules = files.filter((f) => f.endsWith('.js'));
-    expect(modules.length).toBeGreaterThan(20);
-    for (const file of modules) expect(files, file).toContain(file.replace(/\.js$/, '.d.ts'));
+    expect(files.filter((f) => f.endsWith('.js')).sort()).toEqual(['bundle.js', 'index.js', 'load.js', 'register.js', 'testing.js']);
+    for (const entry of ['index', 'testing', 'register']) expect(files).toContain(`${entry}.d.ts`);
+    // Declarations the entry points' declarations import are there too.
+    expect(files).toContain('cluster.d.ts');
     expect(files.filter((f) => f.startsWith('cli'))).toEqual([]);
+    // V8 refuses a cache made by another V8 or with other flags and then
+    // compiles from source; made by this build, this Node must take it.
+    const { stdout } = await node(['-e', "const l = require('./dist-cjs/load.js'); console.log(JSON.stringify({ rejected: l.cacheRejected, parts: Object.keys(l.library) }))"]);
+    expect(JSON.parse(stdout)).toEqual({ rejected: false, parts: ['index', 'testing'] });
   });
+
 });

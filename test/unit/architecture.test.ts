@@ -1,6 +1,7 @@
 // Dependency direction (design.md): errors ← model ← store ← (controllers, records);
 // records ← dns; everything ← cluster ← (cli, index). The store never imports DNS
-// or HTTP code, and dns/ never imports the store.
+// or HTTP code, and dns/ never imports the store. package-root (where the shipped
+// files are) imports nothing and may be imported by the layers that read them.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -16,14 +17,15 @@ const ALLOWED: Record<string, string[]> = {
   records: ['errors', 'model', 'store'],
   controllers: ['errors', 'model', 'store'],
   dns: ['errors', 'model', 'records'],
-  api: ['errors', 'model', 'store', 'dns'],
+  api: ['errors', 'model', 'store', 'dns', 'package-root'],
   options: ['errors', 'model', 'store', 'records', 'dns'],
   'node-dns': ['errors', 'model', 'records', 'dns'],
-  cluster: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'node-dns'],
+  cluster: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'node-dns', 'package-root'],
   cli: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'cluster'],
   register: ['records', 'node-dns'],
   testing: ['errors', 'model', 'options', 'cluster'],
-  examples: [],
+  examples: ['package-root'],
+  'package-root': [],
   index: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'cluster', 'node-dns', 'examples'],
 };
 
