@@ -17,11 +17,11 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 const kubia = `${root}examples/kubia`;
 
 // The child measures from before the import to the cluster being ready (DNS answering the kubia SRV).
-const child = (load) => `
+const child = (load, extra = '') => `
 const t0 = performance.now();
 Promise.resolve(${load}).then(async ({ startCluster }) => {
   const t1 = performance.now();
-  const cluster = await startCluster({ manifests: [${JSON.stringify(kubia)}] });
+  const cluster = await startCluster({ manifests: [${JSON.stringify(kubia)}]${extra} });
   const t2 = performance.now();
   const srv = await cluster.resolver().resolveSrv('kubia.default.svc.cluster.local');
   await cluster.close();
@@ -32,6 +32,8 @@ Promise.resolve(${load}).then(async ({ startCluster }) => {
 const variants = {
   'ESM: import() + first startCluster()': ['--input-type=module', '-e', child(`import(${JSON.stringify(`${root}dist-cjs/index.mjs`)})`)],
   'CommonJS: require() + first startCluster()': ['-e', child(`require(${JSON.stringify(`${root}dist-cjs/index.js`)})`)],
+  // A test that needs only DNS: no API socket, no node:http.
+  'CommonJS: require() + first startCluster({ api: false })': ['-e', child(`require(${JSON.stringify(`${root}dist-cjs/index.js`)})`, ', api: false')],
 };
 
 const fmt = (n) => `${n.toFixed(1)} ms`;

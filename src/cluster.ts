@@ -4,7 +4,6 @@
 
 import { promises as dnsPromises } from 'node:dns';
 import { readFileSync } from 'node:fs';
-import { ApiServer } from './api/server.js';
 import { Metrics } from './api/metrics.js';
 import { ControllerManager } from './controllers/manager.js';
 import { RESTARTED_AT_ANNOTATION, rfc3339Local, rolloutStatus } from './controllers/statefulset.js';
@@ -35,20 +34,15 @@ export interface Address {
   port: number;
 }
 
-export interface StartedCluster {
+/**
+ * A cluster started with `api: false`: DNS, the registry and the fixture's
+ * methods, no Kubernetes API. StartedCluster is this and the API.
+ */
+export interface DnsCluster {
   /** Where DNS answers, UDP and TCP. */
   readonly dns: Address;
   /** `host:port`, or `[host]:port` for IPv6: what `Resolver#setServers` and `dig @host -p port` take. */
   readonly dnsServer: string;
-  /**
-   * Where the Kubernetes API listens, and its URL (`http://127.0.0.1:8053`, or
-   * `https://` with `tls`). With `tls`, `ca` is the PEM of the CA its
-   * certificate chains to, and `token` the bearer token it requires (given, or
-   * generated when none was).
-   */
-  readonly api: Address & { url: string; ca?: string; token?: string };
-  /** The kubeconfig our context was merged into (`kubeconfig` option), until close. */
-  readonly kubeconfig?: { path: string; context: string };
   readonly options: ResolvedOptions;
   readonly store: ObjectStore;
   readonly index: RecordIndex;
@@ -90,7 +84,7 @@ export interface StartedCluster {
   /** Every store event (ADDED, MODIFIED, DELETED), in order; returns the unsubscribe function. */
   onEvent(listener: (event: ClusterEvent) => void): () => void;
   /** Resolves once the predicate holds (checked now and after every change); rejects after timeoutMs (default 5000). */
-  waitFor(predicate: (cluster: StartedCluster) => boolean | Promise<boolean>, options?: { timeoutMs?: number }): Promise<void>;
+  waitFor(predicate: (cluster: this) => boolean | Promise<boolean>, options?: { timeoutMs?: number }): Promise<void>;
   /** Resolves once a StatefulSet has this many Ready members. */
   waitForReadyMembers(statefulSet: string, count: number, options?: { namespace?: string; timeoutMs?: number }): Promise<void>;
   /** Ready, not terminating members of a StatefulSet, by name. */
@@ -127,6 +121,18 @@ export interface StartedCluster {
   /** Stops both servers and closes every connection and watch; safe to call twice. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface StartedCluster extends DnsCluster {
+  /**
+   * Where the Kubernetes API listens, and its URL (`http://127.0.0.1:8053`, or
+   * `https://` with `tls`). With `tls`, `ca` is the PEM of the CA its
+   * certificate chains to, and `token` the bearer token it requires (given, or
+   * generated when none was).
+   */
+  readonly api: Address & { url: string; ca?: string; token?: string };
+  /** The kubeconfig our context was merged into (`kubeconfig` option), until close. */
+  readonly kubeconfig?: { path: string; context: string };
 }
 
 export interface ClusterEvent {
@@ -166,7 +172,14 @@ export function kubeconfigFor(url: string, token?: string, ca?: string): string 
   }, null, 2)}\n`;
 }
 
-export async function startCluster(input: ClusterOptions = {}, defaults?: Parameters<typeof resolveOptions>[1]): Promise<StartedCluster> {
+/**
+ * Starts a cluster: DNS, the registry, and the Kubernetes API unless `api: false`.
+ * The typed result follows the literal `api: false` (a DnsCluster, no `api`);
+ * the general signature comes last so `ReturnType<typeof startCluster>` stays StartedCluster.
+ */
+export function startCluster(input: ClusterOptions & { api: false }, defaults?: Parameters<typeof resolveOptions>[1]): Promise<DnsCluster>;
+export function startCluster(input?: ClusterOptions, defaults?: Parameters<typeof resolveOptions>[1]): Promise<StartedCluster>;
+export async function startCluster(input: ClusterOptions = {}, defaults?: Parameters<typeof resolveOptions>[1]): Promise<DnsCluster | StartedCluster> {
   const options = resolveOptions(input, defaults);
   const loaded = options.manifests.length > 0 ? await loadManifestSources(options.manifests, { recursive: options.recursive }) : { objects: [], skipped: [] };
   for (const skip of loaded.skipped) options.log(`${skip.source}: skipped ${skip.kind} "${skip.name}": headless-dns does not model this kind`);
@@ -243,8 +256,10 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
   let apiAddress: Address = { host: options.host, port: options.apiPort };
   let dnsServerText = '';
   let openWatches = (): number => 0;
-  const metrics = new Metrics(store, () => openWatches());
-  const apiServer = await ApiServer.create({
+  // Metrics are read only through the API's /metrics: without an API nothing counts.
+  const metrics = options.api ? new Metrics(store, () => openWatches()) : undefined;
+  // Loaded only for an API (it brings node:http): `api: false` clusters never pay for it.
+  const apiServer = metrics && (await import('./api/server.js').then(({ ApiServer }) => ApiServer.create({
     store,
     pods: controllers.terminator,
     metrics,
@@ -260,12 +275,12 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
     info: () => ({ dns: dnsServerText, zone: options.zone.replace(/\.$/, '') }),
     ...(token ? { token } : {}),
     ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}),
-  });
-  openWatches = () => apiServer.openWatches;
+  })));
+  if (apiServer) openWatches = () => apiServer.openWatches;
   const responder = new Responder(index, prepared, {
     ...(options.upstream ? { upstream: options.upstream } : {}),
     udpMaxSize: options.udpMaxSize,
-    observe: (transport, qtype, rcode, seconds) => metrics.observeQuery(transport, qtype, rcode, seconds),
+    ...(metrics ? { observe: (transport, qtype, rcode, seconds) => metrics.observeQuery(transport, qtype, rcode, seconds) } : {}),
   });
   const transport = new DnsTransport((msg, kind) => responder.respond(msg, kind), {
     tcpIdleTimeoutMs: options.tcpIdleTimeoutMs,
@@ -276,10 +291,10 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
   });
 
   const stopAll = async (): Promise<void> => {
-    await Promise.all([transport.close(), apiServer.close()]);
+    await Promise.all([transport.close(), apiServer?.close()]);
     journal?.close();
     controllers.close();
-    metrics.close();
+    metrics?.close();
     prepared.close();
     index.close();
   };
@@ -304,7 +319,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
     }
     dns = await transport.listen(options.host, options.dnsPort);
     try {
-      apiAddress = { host: options.host, port: await apiServer.listen(options.host, options.apiPort) };
+      if (apiServer) apiAddress = { host: options.host, port: await apiServer.listen(options.host, options.apiPort) };
     } catch (error) {
       throw new HeadlessDnsError('LISTEN_FAILED', `cannot listen on ${options.host}:${options.apiPort} for the API: ${(error as Error).message}`);
     }
@@ -382,10 +397,10 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
       .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   };
 
-  const handle: StartedCluster = {
+  const handle: DnsCluster & { api?: StartedCluster['api'] } = {
     dns,
     dnsServer,
-    api,
+    ...(apiServer ? { api } : {}),
     ...(kubeconfig ? { kubeconfig: { path: kubeconfig.path, context: kubeconfig.context } } : {}),
     options,
     store,

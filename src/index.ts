@@ -1,6 +1,6 @@
 // Public entry point of the headless-dns package.
 
-export { type Address, type ClusterEvent, type StartedCluster, formatHostPort, kubeconfigFor, startCluster } from './cluster.js';
+export { type Address, type ClusterEvent, type DnsCluster, type StartedCluster, formatHostPort, kubeconfigFor, startCluster } from './cluster.js';
 export type { ClusterRoute, LookupAddress } from './node-dns/patch.js';
 export { type Examples, examples } from './examples.js';
 export { type ClusterOptions, DEFAULTS } from './options.js';

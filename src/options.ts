@@ -32,6 +32,12 @@ export interface ClusterOptions {
   upstream?: string | Upstream;
   /** Ranges cluster IPs are allocated from. Default 10.96.0.0/16 and fd00:10:96::/112. */
   serviceCidrs?: readonly string[];
+  /**
+   * Serve the Kubernetes API. `false` is for tests that only need DNS: no API
+   * socket is bound and its code is never loaded, and the cluster has no `api`
+   * (so `apiPort`, `token`, `tls` and `kubeconfig` cannot be given). Default true.
+   */
+  api?: boolean;
   /** Kubernetes API port; 0 picks a free one. Default 8053 (the CLI), 0 (startCluster). */
   apiPort?: number;
   /**
@@ -129,6 +135,7 @@ export interface ResolvedOptions {
   readonly pods: PodMode;
   readonly upstream?: Upstream;
   readonly serviceCidrs?: readonly string[];
+  readonly api: boolean;
   readonly apiPort: number;
   readonly kubeconfig?: string;
   readonly kubeconfigSetCurrent: boolean;
@@ -186,6 +193,7 @@ const SERVE_FLAGS = {
   pods: '--pods',
   upstream: '--upstream',
   serviceCidrs: undefined,
+  api: undefined,
   apiPort: '--api-port',
   kubeconfig: '--kubeconfig',
   kubeconfigSetCurrent: '--kubeconfig-set-current',
@@ -299,8 +307,16 @@ export function resolveOptions(
   if (!Number.isInteger(maxTcp) || maxTcp <= 0) throw invalid(`${nameOf('maxTcpConnections')} must be a positive whole number, got ${String(maxTcp)}`);
   const maxQueued = input.tcpMaxQueuedBytes ?? DEFAULTS.tcpMaxQueuedBytes;
   if (!Number.isInteger(maxQueued) || maxQueued < 65536) throw invalid(`${nameOf('tcpMaxQueuedBytes')} must be a whole number of bytes from 65536 up, got ${String(maxQueued)}`);
+  const api = input.api ?? true;
+  if (typeof api !== 'boolean') throw invalid(`${nameOf('api')} must be true or false, got ${String(api)}`);
+  if (!api) {
+    // Each of these only means something for an API; taking one silently would hide a mistake.
+    const apiOnly = (['apiPort', 'token', 'tls', 'kubeconfig', 'kubeconfigSetCurrent'] as const).filter((key) => input[key] !== undefined);
+    if (apiOnly.length) throw invalid(`api: false serves no API, so ${apiOnly.join(', ')} cannot be given`);
+  }
   if (input.token !== undefined && !/^[\x21-\x7e]{8,}$/.test(input.token)) throw invalid(`${nameOf('token')} must be at least 8 printable characters without spaces`);
-  if (!isLoopback(host) && !input.token) {
+  // Only the API needs guarding off loopback: DNS answers are what any cluster member may ask.
+  if (api && !isLoopback(host) && !input.token) {
     throw invalid(`${nameOf('host')} ${host} is not a loopback address: the API would be open to the network, so it needs ${names === 'cli' ? '--token' : 'a token'}`);
   }
   const podCidr = parseCidr(input.podCidr ?? DEFAULTS.podCidr);
@@ -324,6 +340,7 @@ export function resolveOptions(
     recursive: input.recursive ?? false,
     host,
     dnsPort: port(input.dnsPort ?? defaults.dnsPort, nameOf('dnsPort')),
+    api,
     apiPort: port(input.apiPort ?? defaults.apiPort, nameOf('apiPort')),
     ...(input.kubeconfig ? { kubeconfig: input.kubeconfig } : {}),
     kubeconfigSetCurrent: input.kubeconfigSetCurrent ?? false,

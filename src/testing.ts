@@ -5,7 +5,7 @@
 //   const cluster = useCluster({ beforeAll, afterAll, beforeEach }, { manifests: ['k8s/'] });
 //   it('finds peers', async () => { await cluster().resolver().resolveSrv(...) });
 
-import { type StartedCluster, startCluster } from './cluster.js';
+import { type DnsCluster, type StartedCluster, startCluster } from './cluster.js';
 import type { ClusterOptions } from './options.js';
 
 type Hook = (fn: () => unknown, timeout?: number) => unknown;
@@ -18,8 +18,10 @@ export interface Hooks {
 }
 
 /** Starts a cluster before the file's tests, closes it after; returns a getter for it. */
-export function useCluster(hooks: Hooks, options: ClusterOptions = {}): () => StartedCluster {
-  let cluster: StartedCluster | undefined;
+export function useCluster(hooks: Hooks, options: ClusterOptions & { api: false }): () => DnsCluster;
+export function useCluster(hooks: Hooks, options?: ClusterOptions): () => StartedCluster;
+export function useCluster(hooks: Hooks, options: ClusterOptions = {}): () => DnsCluster {
+  let cluster: DnsCluster | undefined;
   hooks.beforeAll(async () => {
     cluster = await startCluster(options);
   });
@@ -33,6 +35,6 @@ export function useCluster(hooks: Hooks, options: ClusterOptions = {}): () => St
   };
 }
 
-export { startCluster, type StartedCluster };
+export { startCluster, type DnsCluster, type StartedCluster };
 /** A clock that moves only when told (`clock.advance(300_000)`): pass it as the `clock` option to drive evictions. */
 export { ManualClock, type Clock } from './model/clock.js';

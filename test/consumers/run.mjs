@@ -158,7 +158,7 @@ describe('useCluster', () => {
  * lines prove the types are real: were an import to resolve to nothing (any),
  * they would be unused, which is itself an error.
  */
-const TYPES_CHECK = `import { examples, startCluster, type StartedCluster } from 'headless-dns';
+const TYPES_CHECK = `import { examples, startCluster, type DnsCluster, type StartedCluster } from 'headless-dns';
 import { useCluster, type Hooks } from 'headless-dns/testing';
 import 'headless-dns/register';
 
@@ -179,6 +179,15 @@ export async function peers(): Promise<string[]> {
 export const fixture: () => StartedCluster = useCluster(hooks, { manifests: [examples.kubia] });
 // @ts-expect-error useCluster needs the runner's hooks
 useCluster({}, {});
+
+export async function dnsOnly(): Promise<number> {
+  const cluster = await startCluster({ api: false, manifests: [examples.kubia] });
+  // @ts-expect-error an api: false cluster has no api
+  void cluster.api;
+  const dns: DnsCluster = cluster;
+  await dns.close();
+  return dns.dns.port;
+}
 `;
 
 /** The module settings checked, each in a "type": "module" and a CommonJS package. */
