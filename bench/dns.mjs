@@ -5,14 +5,14 @@
 // Servers are pinned to core 0, dnsperf to core 1 (the scale section loads
 // with every core free, then pins). Never part of `npm test`.
 //   npm run bench [-- --seconds 10 --repeats 3 --scale]
+//   node bench/dns.mjs --tail-only   (latency at 10k qps only, printed)
 
 import { execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdirSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
@@ -22,6 +22,8 @@ const REPEATS = Number(args[args.indexOf('--repeats') + 1] || 0) || 3;
 const LATENCY_SECONDS = 5;
 /** The fixed rate of those runs (dnsperf -Q): tail latency is read where no server is saturated. */
 const LATENCY_QPS = 10_000;
+/** `--tail-only`: just the fixed-rate latency runs, for quick before/after comparisons. */
+const TAIL_ONLY = args.includes('--tail-only');
 /** Scale loads are measured this many times each (medians). */
 const LOADS = 3;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -160,14 +162,20 @@ function askTcp(port, name, type) {
 function dnsperf(port, file, seconds, tcp, perQuery = false) {
   return new Promise((resolve) => {
     const flags = ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), ...(perQuery ? ['-v', '-Q', String(LATENCY_QPS)] : []), ...(tcp ? ['-m', 'tcp'] : [])];
-    const child = pinned(1, 'dnsperf', flags, { stdio: ['ignore', 'pipe', 'ignore'] });
-    const latencies = [];
-    let summary = '';
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line.startsWith('> ')) latencies.push(Number(line.slice(line.lastIndexOf(' ') + 1)));
-      else summary += `${line}\n`;
-    });
+    // Answers go to a file, read once dnsperf is done: a reader on the pipe
+    // (this process, its collections) could stall dnsperf's writes, and so its clock.
+    const out = join(work, `dnsperf-${port}-${Date.now()}.txt`);
+    const fd = openSync(out, 'w');
+    const child = pinned(1, 'dnsperf', flags, { stdio: ['ignore', fd, 'ignore'] });
+    closeSync(fd);
     child.on('exit', () => {
+      const latencies = [];
+      let summary = '';
+      for (const line of readFileSync(out, 'utf8').split('\n')) {
+        if (line.startsWith('> ')) latencies.push(Number(line.slice(line.lastIndexOf(' ') + 1)));
+        else summary += `${line}\n`;
+      }
+      rmSync(out);
       latencies.sort((a, b) => a - b);
       const qps = Number(/Queries per second:\s+([\d.]+)/.exec(summary)?.[1] ?? 0);
       const lost = Number(/Queries lost:\s+(\d+)/.exec(summary)?.[1] ?? 0);
@@ -277,7 +285,7 @@ async function main() {
   }
   const servers = (mix) => [['headless-dns', server.port], ['dnsmasq', dnsmasqPort], ['node ceiling', mix.ceilingPort]];
   const runs = new Map();
-  for (let repeat = 0; repeat < REPEATS; repeat++) {
+  for (let repeat = 0; repeat < (TAIL_ONLY ? 0 : REPEATS); repeat++) {
     for (const mix of mixes) {
       for (const [name, port] of servers(mix)) {
         const result = await dnsperf(port, mix.file, SECONDS, mix.tcp);
@@ -288,14 +296,30 @@ async function main() {
     }
   }
   // Tail latency from a run of its own at a fixed 10k queries/s, with every
-  // answer printed. This process reads those lines: it moves to dnsperf's core
-  // so that reading them takes nothing from the servers' core.
+  // answer written to a file (read afterwards). This process idles meanwhile,
+  // on dnsperf's core, so it takes nothing from the servers' core.
   if (pin) execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
   const tails = new Map();
   for (const mix of mixes) {
-    for (const [name, port] of servers(mix)) tails.set(`${mix.id}|${name}`, await dnsperf(port, mix.file, LATENCY_SECONDS, mix.tcp, true));
+    for (const [name, port] of servers(mix)) {
+      // Every server is measured warm: in the full bench the throughput runs
+      // came first; alone, each gets a short unmeasured run of the same mix.
+      if (TAIL_ONLY) await dnsperf(port, mix.file, 2, mix.tcp);
+      tails.set(`${mix.id}|${name}`, await dnsperf(port, mix.file, LATENCY_SECONDS, mix.tcp, true));
+    }
   }
   for (const ceiling of ceilings) ceiling.kill();
+  if (TAIL_ONLY) {
+    // Quick loop while working on latency: only the fixed-rate runs, printed, nothing written.
+    console.log(`| mix | server | p50 ms @10k | p99 ms @10k | p99.9 ms @10k | lost |\n|---|---|---|---|---|---|`);
+    for (const mix of mixes) {
+      for (const [name] of servers(mix)) {
+        const t = tails.get(`${mix.id}|${name}`);
+        console.log(`| ${mix.title} | ${name} | ${t.p50Ms.toFixed(3)} | ${t.p99Ms.toFixed(3)} | ${t.p999Ms.toFixed(3)} | ${t.lost} |`);
+      }
+    }
+    return;
+  }
   const median = (list) => [...list].sort((a, b) => a.qps - b.qps)[Math.floor(list.length / 2)];
   const rows = mixes.map((mix) => ({
     mix,
