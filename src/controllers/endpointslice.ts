@@ -16,8 +16,10 @@ const MAX_ENDPOINTS_PER_SLICE = 100;
 const NEW_ENDPOINTS_PER_CALL = 1_000;
 /** Slices one reconcile writes before it leaves the rest to the next round. */
 const SLICE_WRITES_PER_CALL = 10;
-/** Pods in name order with numbers compared as numbers (s-2 before s-10); one collator, made once. */
-/** Made on first use: building an ICU collator costs ~15 ms, a tenth of a cold start. */
+/**
+ * Orders pods by name with numbers compared as numbers (s-2 before s-10). One
+ * collator, made on first use: building an ICU collator costs ~15 ms, a tenth of a cold start.
+ */
 let byPodNameCollator: Intl.Collator | undefined;
 const collator = (): Intl.Collator => (byPodNameCollator ??= new Intl.Collator('en', { numeric: true }));
 /** Where a name's trailing ordinal starts (`kubia-` of `kubia-12`), or -1 when it has none or a leading zero. */

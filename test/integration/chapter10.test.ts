@@ -4,8 +4,6 @@
 // every step DNS (Node's resolver against the cluster) must agree with the
 // store: the SRV set, the headless A set and each Ready member's own name.
 
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedCluster, startCluster } from '../../src/cluster.js';
 import { isPodReady } from '../../src/model/pods.js';
@@ -56,10 +54,7 @@ describe.runIf(hasKubectl)('Kubernetes in Action, chapter 10, through kubectl', 
     // Two nodes (minikube's names); a pod leaves a failed node after 1 s instead of 300 s.
     cluster = await startCluster({ nodes: 2, podEvictionSeconds: 1 });
     kubectl = kubectlFor(cluster.api.url);
-    kubectlAll = async (...args) => {
-      const { stdout, stderr } = await promisify(execFile)('kubectl', ['--server', cluster.api.url, ...args], { env: { ...process.env, KUBECONFIG: '/dev/null' } });
-      return stdout + stderr;
-    };
+    kubectlAll = kubectlFor(cluster.api.url, { withStderr: true });
     cluster.onEvent((event) => {
       if (event.type === 'DELETED' && event.object.kind === 'Pod') deleted.push(event.object.metadata.name);
     });

@@ -2,8 +2,6 @@
 // Action 10.5): get nodes, a node that stops reporting, its member leaving DNS,
 // evicted and left Terminating until force-deleted, then cordon and drain.
 
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedCluster, startCluster } from '../../src/cluster.js';
 import { KUBIA_EXAMPLE } from '../support/fixture.js';
@@ -30,10 +28,7 @@ describe.runIf(hasKubectl)('nodes and node failure through kubectl', () => {
     // Three nodes; pods leave a failed node after 1 s instead of 300 s.
     cluster = await startCluster({ nodes: 3, podEvictionSeconds: 1 });
     kubectl = kubectlFor(cluster.api.url);
-    kubectlAll = async (...args) => {
-      const { stdout, stderr } = await promisify(execFile)('kubectl', ['--server', cluster.api.url, ...args], { env: { ...process.env, KUBECONFIG: '/dev/null' } });
-      return stdout + stderr;
-    };
+    kubectlAll = kubectlFor(cluster.api.url, { withStderr: true });
     await kubectl('apply', '-f', KUBIA_EXAMPLE);
   });
   afterAll(() => cluster?.close());

@@ -17,11 +17,15 @@ export const hasKubectl = (() => {
   }
 })();
 
-/** A kubectl bound to one API URL, with its own discovery cache. */
-export function kubectlFor(url: string): (...args: string[]) => Promise<string> {
+/**
+ * A kubectl bound to one API URL, with its own discovery cache. `withStderr`
+ * returns stderr after stdout: kubectl prints some results there (a forced
+ * deletion's warning).
+ */
+export function kubectlFor(url: string, { withStderr = false } = {}): (...args: string[]) => Promise<string> {
   const cache = mkdtempSync(join(tmpdir(), 'hdns-kubectl-'));
   return async (...args: string[]) => {
-    const { stdout } = await run('kubectl', ['--server', url, '--cache-dir', cache, ...args], { env: { ...process.env, KUBECONFIG: '/dev/null' } });
-    return stdout;
+    const { stdout, stderr } = await run('kubectl', ['--server', url, '--cache-dir', cache, ...args], { env: { ...process.env, KUBECONFIG: '/dev/null' } });
+    return withStderr ? stdout + stderr : stdout;
   };
 }
