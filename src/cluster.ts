@@ -3,7 +3,7 @@
 // layers over it; nothing else starts a server.
 
 import { promises as dnsPromises } from 'node:dns';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Metrics } from './api/metrics.js';
 import { ControllerManager } from './controllers/manager.js';
 import { RESTARTED_AT_ANNOTATION, rfc3339Local, rolloutStatus } from './controllers/statefulset.js';
@@ -28,6 +28,8 @@ import { RecordIndex } from './records/index.js';
 import type { StateJournal } from './store/journal.js';
 import { ObjectStore } from './store/store.js';
 import { packageFile } from './package-root.js';
+import { asksForExec, stampExecDirs } from './kubelet/exec.js';
+import type { ProcessRuntime } from './kubelet/runtime.js';
 
 export interface Address {
   host: string;
@@ -96,6 +98,13 @@ export interface DnsCluster {
    * are applied again (fresh pods, new IPs). `{ to: 'empty' }` skips the last step.
    */
   reset(options?: { to?: 'manifests' | 'empty' }): void;
+  /**
+   * What a container running as a local process wrote (stdout and stderr, in
+   * order), oldest line first: its current instance, or with `previous` the one
+   * before its last restart. Throws NOT_FOUND for a pod, container or previous
+   * instance that is not there, as `kubectl logs` fails.
+   */
+  logs(pod: string, options?: { namespace?: string; container?: string; previous?: boolean }): string[];
   /**
    * Fails a node as when its kubelet stops posting status (`Unknown`, the
    * default) or reports not ready (`False`): its pods leave DNS at once, are
@@ -181,7 +190,11 @@ export function startCluster(input: ClusterOptions & { api: false }, defaults?: 
 export function startCluster(input?: ClusterOptions, defaults?: Parameters<typeof resolveOptions>[1]): Promise<StartedCluster>;
 export async function startCluster(input: ClusterOptions = {}, defaults?: Parameters<typeof resolveOptions>[1]): Promise<DnsCluster | StartedCluster> {
   const options = resolveOptions(input, defaults);
-  const loaded = options.manifests.length > 0 ? await loadManifestSources(options.manifests, { recursive: options.recursive }) : { objects: [], skipped: [] };
+  const read = options.manifests.length > 0 ? await loadManifestSources(options.manifests, { recursive: options.recursive }) : { objects: [], skipped: [] };
+  const loaded = { ...read, objects: stampExecDirs(read.objects) };
+  // Running commands is opted into (an image mapped with `exec`, or manifests asking by annotation at start),
+  // and then only the holder of the API's token may start one: the API goes HTTPS with a token.
+  const runsCommands = options.execGiven || Object.keys(options.exec).length > 0 || asksForExec(loaded.objects.map((m) => m.object));
   for (const skip of loaded.skipped) options.log(`${skip.source}: skipped ${skip.kind} "${skip.name}": headless-dns does not model this kind`);
 
   // DefaultTolerationSeconds admission: every pod created gets the not-ready/unreachable tolerations.
@@ -214,7 +227,28 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
     nsAddresses: nsAddresses(options.host),
   });
   const prepared = new PreparedAnswers(index, index, { log: options.log });
+  // Loaded only when commands run: most clusters emulate every container.
+  const runtimeModule = runsCommands ? await import('./kubelet/runtime.js') : undefined;
+  let runtime: ProcessRuntime | undefined;
+  const preload = packageFile('dist/register.js');
+  const output = options.podOutput;
   const controllers = new ControllerManager(store, {
+    ...(runtimeModule
+      ? {
+          localPods: (recorder) =>
+            (runtime = new runtimeModule.ProcessRuntime({
+              store,
+              exec: options.exec,
+              annotations: true,
+              clock: options.clock ?? systemClock,
+              cwd: process.cwd(),
+              log: options.log,
+              recorder,
+              ...(existsSync(preload) ? { preload: preload.href } : {}),
+              ...(output ? { output: (pod, container, line) => output(pod.spec.containers.length > 1 ? `${pod.metadata.name}/${container}` : pod.metadata.name, container, line) } : {}),
+            })),
+        }
+      : {}),
     podCidr: options.podCidr,
     startUnready: options.startUnready,
     podGraceSeconds: options.podGraceSeconds,
@@ -233,7 +267,9 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
     store.attachJournal(journal);
   }
   // HTTPS only when asked: the TLS module (and its certificate library) is loaded only then, for a fast cold start.
-  const tlsModule = options.tls ? await import('./api/tls.js') : undefined;
+  const tlsOn = options.tls || (runsCommands && options.api);
+  if (runsCommands && options.api && !options.tls) options.log('exec: local processes run from this cluster, so the API is HTTPS and needs its token');
+  const tlsModule = tlsOn ? await import('./api/tls.js') : undefined;
   const tlsDir = options.state ? `${options.state}.tls` : undefined;
   const tls = tlsModule ? await tlsModule.apiTls({ host: options.host, ...(tlsDir ? { dir: tlsDir } : {}) }) : undefined;
   let token = options.token;
@@ -275,6 +311,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
     info: () => ({ dns: dnsServerText, zone: options.zone.replace(/\.$/, '') }),
     ...(token ? { token } : {}),
     ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}),
+    ...(runtime ? { logs: runtime } : {}),
   })));
   if (apiServer) openWatches = () => apiServer.openWatches;
   const responder = new Responder(index, prepared, {
@@ -291,6 +328,8 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
   });
 
   const stopAll = async (): Promise<void> => {
+    // Members first, while DNS still answers them (their shutdown may look up peers).
+    await runtime?.close();
     await Promise.all([transport.close(), apiServer?.close()]);
     journal?.close();
     controllers.close();
@@ -353,6 +392,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
   }
   const dnsServer = formatHostPort(dns);
   dnsServerText = dnsServer;
+  runtime?.activate({ dns: dnsServer, zone: options.zone.replace(/\.$/, ''), ...(apiServer ? { api: api.url } : {}) });
 
   const resolver = ({ timeout = 2000, tries = 1 } = {}): dnsPromises.Resolver => {
     const made = new dnsPromises.Resolver({ timeout, tries });
@@ -528,6 +568,12 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
         if (node.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') handle.restoreNode(node.metadata.name);
       }
       if (to === 'manifests' && loaded.objects.length) store.apply(loaded.objects.map((m) => m.object));
+    },
+    logs: (pod, logOptions = {}) => {
+      if (!runtime) throw new HeadlessDnsError('NOT_FOUND', `pod ${pod} runs no local process: this cluster runs none (give exec, or manifests with the headless-dns.io/exec annotation)`);
+      const found = runtime.containerLog(logOptions.namespace ?? 'default', pod, logOptions.container, logOptions.previous ?? false);
+      if ('problem' in found) throw new HeadlessDnsError('NOT_FOUND', found.problem);
+      return found.log.read().map((line) => line.text);
     },
     resolver,
     lookup: lookupVia(route),

@@ -12,6 +12,7 @@ import { defaultMaxTcpConnections, TCP_DEFAULTS } from './dns/transport.js';
 import { UDP_MAX_SIZE_DEFAULT, UDP_MAX_SIZE_MAX, UDP_MAX_SIZE_MIN } from './dns/wire.js';
 import { type Cidr, parseCidr } from './store/allocator.js';
 import type { Clock } from './model/clock.js';
+import { type ExecMap, validateExecMap } from './kubelet/exec.js';
 
 export interface ClusterOptions {
   /** Manifests to apply at start: files, directories, http(s) URLs, or `-` for stdin (as kubectl -f). Default: none. */
@@ -120,6 +121,18 @@ export interface ClusterOptions {
   state?: string;
   /** With `state`: apply `manifests` over a restored state too, as `kubectl apply` would. Default false. */
   reapply?: boolean;
+  /**
+   * Containers that run as local processes: image (with or without a tag) →
+   * a shell command (`'node app.js'`), an argv array, or `true` for the
+   * manifest's own `command`/`args`. Giving `exec` (even `{}`) also runs what
+   * manifests ask for with the `headless-dns.io/exec` annotation, as manifests
+   * carrying that annotation at start do by themselves. A cluster that runs
+   * commands serves its API only over HTTPS with a token (generated unless
+   * `token` is given). Default: none; every container is emulated.
+   */
+  exec?: ExecMap;
+  /** Each line a local process writes (stdout and stderr), e.g. to print it. Default: kept for `kubectl logs` only. */
+  podOutput?: (pod: string, container: string, line: string) => void;
   /** Where log lines go. Default: nowhere (the CLI logs to stderr). */
   log?: (message: string) => void;
 }
@@ -154,6 +167,10 @@ export interface ResolvedOptions {
   readonly udpMaxSize: number;
   readonly state?: string;
   readonly reapply: boolean;
+  readonly exec: ExecMap;
+  /** `exec` was given: annotations are honoured whatever the manifests hold. */
+  readonly execGiven: boolean;
+  readonly podOutput?: (pod: string, container: string, line: string) => void;
   readonly log: (message: string) => void;
 }
 
@@ -212,6 +229,8 @@ const SERVE_FLAGS = {
   udpMaxSize: '--udp-max-size',
   state: '--state',
   reapply: '--reapply',
+  exec: '--exec',
+  podOutput: undefined,
   log: undefined,
 };
 // Typed through the variable: an option added to ClusterOptions but not above
@@ -335,6 +354,8 @@ export function resolveOptions(
   if (clock !== undefined && (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function')) {
     throw invalid(`${nameOf('clock')} must have now() and setTimeout(fn, ms), as ManualClock does`);
   }
+  const exec = input.exec === undefined ? Object.freeze({}) : validateExecMap(input.exec, nameOf('exec'));
+  if (input.podOutput !== undefined && typeof input.podOutput !== 'function') throw invalid(`${nameOf('podOutput')} must be a function (pod, container, line)`);
   return Object.freeze({
     manifests: Object.freeze([...(input.manifests ?? [])]),
     recursive: input.recursive ?? false,
@@ -364,6 +385,9 @@ export function resolveOptions(
     udpMaxSize,
     ...(input.state ? { state: input.state } : {}),
     reapply: input.reapply === true,
+    exec,
+    execGiven: input.exec !== undefined,
+    ...(input.podOutput ? { podOutput: input.podOutput } : {}),
     log: input.log ?? (() => undefined),
   });
 }

@@ -19,6 +19,8 @@ import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, type StatusBody, toStatus } from './status.js';
 import { type IncludeObject, wantsTable } from './tables.js';
 import { WatchHub } from './watch.js';
+import { podLogOptions, type PodLogSource, writePodLog } from './logs.js';
+import type { Pod } from '../model/types.js';
 
 export interface ApiOptions {
   store: ObjectStore;
@@ -45,6 +47,8 @@ export interface ApiOptions {
   settled?: () => Promise<void>;
   /** Serve HTTPS with this certificate chain and key (PEM) instead of plain HTTP. */
   https?: { cert: string; key: string };
+  /** Where pods/{name}/log reads containers' output: the process runtime, when commands run. */
+  logs?: PodLogSource;
 }
 
 export interface ApiApp {
@@ -124,7 +128,7 @@ function resolveTarget(group: string, version: string, rest: string[]): ObjectTa
     def,
     ...(namespace !== undefined ? { namespace } : {}),
     ...(name !== undefined ? { name } : {}),
-    ...(sub !== undefined ? { subresource: sub as 'status' | 'scale' | 'eviction' } : {}),
+    ...(sub !== undefined ? { subresource: sub as 'status' | 'scale' | 'eviction' | 'log' } : {}),
   };
 }
 
@@ -246,6 +250,18 @@ export function buildApiApp(options: ApiOptions): ApiApp {
       const given = objectBody(request);
       return parseBody(given?.raw, given?.type);
     };
+    if (target.subresource === 'log') {
+      if (request.method !== 'GET') throw ApiError.of('MethodNotAllowed', 'the server does not allow this method on the requested resource');
+      const logOptions = podLogOptions(request.query as RawQuery, Date.now());
+      const pod = objects.get({ ...target, subresource: undefined }) as Pod;
+      const found = options.logs?.containerLog(target.namespace ?? 'default', pod.metadata.name, logOptions.container, logOptions.previous) ?? {
+        problem: `container in pod "${pod.metadata.name}" has no output: headless-dns emulates it (run it as a local process with --exec to have logs)`,
+      };
+      if ('problem' in found) throw ApiError.of('BadRequest', found.problem);
+      void reply.hijack();
+      writePodLog(reply.raw, found, logOptions);
+      return reply;
+    }
     // An Eviction is only ever created (the API server answers any other verb this way).
     if (target.subresource === 'eviction' && request.method !== 'POST') throw ApiError.of('MethodNotAllowed', 'the server does not allow this method on the requested resource');
     switch (request.method) {

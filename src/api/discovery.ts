@@ -51,6 +51,8 @@ function entries(def: ResourceDef): unknown[] {
     // pods/eviction: kubectl drain evicts through policy/v1 when discovery lists it here (drain.CheckEvictionSupport).
     sub === 'eviction'
       ? { name: `${def.plural}/eviction`, singularName: '', namespaced: def.namespaced, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] }
+      : sub === 'log'
+      ? { name: `${def.plural}/log`, singularName: '', namespaced: def.namespaced, kind: 'Pod', verbs: ['get'] }
       : sub === 'scale'
       ? { name: `${def.plural}/scale`, singularName: '', namespaced: def.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] }
       : { name: `${def.plural}/status`, singularName: '', namespaced: def.namespaced, kind: def.kind, verbs: ['get', 'patch', 'update'] },

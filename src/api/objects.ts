@@ -26,7 +26,7 @@ export interface ObjectTarget {
   def: ResourceDef;
   namespace?: string;
   name?: string;
-  subresource?: 'status' | 'scale' | 'eviction';
+  subresource?: 'status' | 'scale' | 'eviction' | 'log';
 }
 
 export interface ListOptions {

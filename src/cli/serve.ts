@@ -9,6 +9,7 @@ import { UDP_MAX_SIZE_MAX, UDP_MAX_SIZE_MIN } from '../dns/wire.js';
 import { defaultKubeconfigPath } from '../api/kubeconfig.js';
 import { closestMatch, DEFAULTS, isLoopback } from '../options.js';
 import type { PodMode } from '../records/build.js';
+import { type ExecCommand, parseExecFlag } from '../kubelet/exec.js';
 
 export const BUILTIN_EXAMPLE = fileURLToPath(new URL('../../examples/kubia', import.meta.url));
 
@@ -21,7 +22,7 @@ listening:  ready dns=HOST:PORT api=URL
 Logs go to stderr. SIGINT or SIGTERM stops it.
 
 The API is plain HTTP (api=http://...) on loopback without a token: that is the
-default. With --tls, --token or a non-loopback --host it is HTTPS
+default. With --tls, --token, a non-loopback --host or --exec it is HTTPS
 (api=https://...): a CA and a serving certificate for every address it answers
 on are made at start (kept in FILE.tls/ with --state FILE, and reused), and a
 token is required (generated when --token is not given). kubectl sends a token
@@ -78,6 +79,19 @@ Options:
                           you deleted stays deleted. Default: none.
       --reapply           with --state: apply the -f manifests again over the
                           saved state, as kubectl apply would.
+      --exec IMAGE=COMMAND  run containers of IMAGE (with or without a tag) as
+                          local processes: COMMAND runs with /bin/sh -c, once per
+                          pod, on the pod's own IP, with its environment, probes,
+                          restarts and logs; repeatable. --exec IMAGE alone runs
+                          the manifest's own command and args. Manifests can ask
+                          too, with the pod template annotation
+                          headless-dns.io/exec (first container) or
+                          headless-dns.io/exec.<container>. Running commands turns
+                          on HTTPS and a token for the API. Default: none, every
+                          container is emulated.
+      --no-pod-logs       do not print what local processes write (it is still
+                          kept for kubectl logs). Default: printed to stderr,
+                          each line prefixed with its pod's name.
       --max-tcp-connections N  concurrent DNS TCP connections; at the cap a new one
                           closes the least recently used idle one (or is refused
                           if none is idle). Default 1000, or fewer under a low
@@ -97,7 +111,7 @@ export interface ServeIo {
 export type ParsedServeArgs =
   | { help: true }
   | { help: false; version: true; options?: undefined }
-  | { help: false; version?: false; options: Parameters<typeof startCluster>[0]; builtinExample: boolean };
+  | { help: false; version?: false; options: Parameters<typeof startCluster>[0]; builtinExample: boolean; podLogs: boolean };
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -180,6 +194,8 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
         'pod-eviction-seconds': { type: 'string' },
         state: { type: 'string' },
         reapply: { type: 'boolean' },
+        exec: { type: 'string', multiple: true },
+        'no-pod-logs': { type: 'boolean' },
         'max-tcp-connections': { type: 'string' },
         'udp-max-size': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -207,12 +223,20 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
   const maxTcpConnections = integer(v['max-tcp-connections'], '--max-tcp-connections');
   const udpMaxSize = integer(v['udp-max-size'], '--udp-max-size');
   if (v['kubeconfig-set-current'] && v.kubeconfig === undefined) throw new HeadlessDnsError('INVALID_OPTION', '--kubeconfig-set-current needs --kubeconfig FILE');
+  const exec: Record<string, ExecCommand> = {};
+  for (const flag of v.exec ?? []) {
+    const [image, command] = parseExecFlag(flag);
+    if (Object.hasOwn(exec, image)) throw new HeadlessDnsError('INVALID_OPTION', `--exec ${image} is given twice`);
+    exec[image] = command;
+  }
   // kubectl (client-go) sends a bearer token only over TLS: a token, or an API open to the network, means HTTPS.
   const tls = Boolean(v.tls) || v.token !== undefined || (v.host !== undefined && !isLoopback(v.host));
   return {
     help: false,
     builtinExample: !v.filename?.length,
+    podLogs: !v['no-pod-logs'],
     options: {
+      ...(v.exec?.length ? { exec } : {}),
       manifests: v.filename?.length ? v.filename : [BUILTIN_EXAMPLE],
       ...(v.recursive ? { recursive: true } : {}),
       ...(dnsPort !== undefined ? { dnsPort } : {}),
@@ -263,7 +287,9 @@ export async function serve(args: readonly string[], io: ServeIo): Promise<numbe
     io.stdout(packageVersion());
     return 0;
   }
-  const cluster: StartedCluster = await startCluster({ ...parsed.options, log: io.stderr }, { dnsPort: DEFAULTS.dnsPort, apiPort: DEFAULTS.apiPort, names: 'cli' }).catch(
+  // Members' output on our stderr, prefixed by pod name, as `docker compose up` does.
+  const podOutput = parsed.podLogs ? (pod: string, _container: string, line: string): void => io.stderr(`${pod} | ${line}`) : undefined;
+  const cluster: StartedCluster = await startCluster({ ...parsed.options, ...(podOutput ? { podOutput } : {}), log: io.stderr }, { dnsPort: DEFAULTS.dnsPort, apiPort: DEFAULTS.apiPort, names: 'cli' }).catch(
     (error: unknown) => {
       throw withFlagHint(error);
     },
@@ -272,7 +298,7 @@ export async function serve(args: readonly string[], io: ServeIo): Promise<numbe
   const counts = new Map<string, number>();
   for (const object of cluster.store.all()) counts.set(object.kind, (counts.get(object.kind) ?? 0) + 1);
   io.stderr(`loaded ${[...counts].map(([kind, n]) => `${n} ${kind}`).join(', ')}; zone ${cluster.options.zone} ttl ${cluster.options.ttl} pods ${cluster.options.pods}`);
-  if (!cluster.options.tls) io.stderr(`api: plain HTTP on loopback, no token (--tls, or --token T, serves HTTPS)`);
+  if (cluster.api.url.startsWith('http:')) io.stderr(`api: plain HTTP on loopback, no token (--tls, or --token T, serves HTTPS)`);
   // Listening for the signals before the ready line: a SIGTERM sent the moment
   // it appears must still shut down cleanly (and take our kubeconfig entries out).
   const stopped = new Promise<void>((resolve) => {

@@ -15,6 +15,17 @@ import type { EventRecorder } from './events.js';
 /** A pod (or a StatefulSet, for its pods) with this annotation set to "true" starts unready. */
 export const START_UNREADY_ANNOTATION = 'headless-dns.io/start-unready';
 
+/**
+ * The process runtime (src/kubelet/runtime.ts), for pods whose containers run as
+ * local processes: the kubelet gives them an IP and a node as any pod, then
+ * leaves their status to it.
+ */
+export interface LocalPods {
+  runs(pod: Pod): boolean;
+  /** The status written with the pod's IP: containers being created, not ready. */
+  pendingStatus(pod: Pod, at: string): Pod['status'];
+}
+
 /** Every node is this machine. */
 const HOST_IPS = freezeJson([{ ip: '127.0.0.1' }]);
 
@@ -46,6 +57,7 @@ export class Kubelet {
     private readonly placement?: PodPlacement,
     /** Where the kubelet's pod events go (Pulled, Created, Started). */
     private readonly recorder?: EventRecorder,
+    private readonly local?: LocalPods,
   ) {
     this.ips = new AddressAllocator(podCidr, (ip) => this.used.has(ip), 1n);
     for (const pod of store.list('Pod')) this.notePod(undefined, pod);
@@ -65,7 +77,8 @@ export class Kubelet {
       if (pod) started.push(pod);
     }
     if (started.length) this.store.apply(started, 'update', true);
-    if (this.recorder) for (const pod of started) if (pod.status?.podIP) this.recordStarted(pod, this.recorder);
+    // A local process's Created and Started come from the runtime, when they happen.
+    if (this.recorder) for (const pod of started) if (pod.status?.podIP) this.recordStarted(pod, this.recorder, this.local?.runs(pod) ?? false);
   }
 
   /**
@@ -73,11 +86,12 @@ export class Kubelet {
    * and kuberuntime, v1.32 wording), about each container (fieldPath
    * spec.containers{name}). An emulated node has every image, so none is pulled.
    */
-  private recordStarted(pod: Pod, recorder: EventRecorder): void {
+  private recordStarted(pod: Pod, recorder: EventRecorder, local: boolean): void {
     const source = { component: 'kubelet', host: typeof pod.spec.nodeName === 'string' ? pod.spec.nodeName : 'headless-dns' };
     for (const container of pod.spec.containers) {
       const fieldPath = `spec.containers{${container.name}}`;
       recorder.record(pod, 'Normal', 'Pulled', `Container image ${JSON.stringify(container.image ?? '')} already present on machine`, source, fieldPath);
+      if (local) continue;
       recorder.record(pod, 'Normal', 'Created', `Created container: ${container.name}`, source, fieldPath);
       recorder.record(pod, 'Normal', 'Started', `Started container ${container.name}`, source, fieldPath);
     }
@@ -120,6 +134,10 @@ export class Kubelet {
     const ready = !(this.startUnready || pod.metadata.annotations?.[START_UNREADY_ANNOTATION] === 'true');
     const now = nowTimestamp();
     if (scheduled) this.placement?.recordScheduled(pod, nodeName!);
+    if (this.local?.runs(pod)) {
+      const base = { ...pod, spec: { ...pod.spec, nodeName: nodeName ?? 'headless-dns' } };
+      return { ...base, status: { ...this.local.pendingStatus(base, now), hostIP: '127.0.0.1', hostIPs: HOST_IPS, podIP: ip, podIPs: [{ ip }], startTime: now } };
+    }
     return {
       ...pod,
       spec: { ...pod.spec, nodeName: nodeName ?? 'headless-dns' },

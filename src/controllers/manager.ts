@@ -21,6 +21,7 @@ import { StatefulSetController } from './statefulset.js';
 import { PodTerminator } from './terminator.js';
 import { VolumeController, claimTemplates } from './volumes.js';
 import type { EventRecorder } from './events.js';
+import type { LocalPods } from './kubelet.js';
 
 export interface ControllerOptions {
   podCidr: Cidr;
@@ -38,6 +39,8 @@ export interface ControllerOptions {
   volumeRoot?: string;
   /** How long a stored Event lives after its last write (the API server's --event-ttl). Default 3600. */
   eventTtlSeconds?: number;
+  /** The process runtime, when containers run as local processes (src/kubelet/runtime.ts); made once the recorder exists. */
+  localPods?: (recorder: EventRecorder) => LocalPods;
 }
 
 export class ControllerManager {
@@ -48,6 +51,8 @@ export class ControllerManager {
   private readonly statefulSets: StatefulSetController;
   private readonly endpointSlices: EndpointSliceController;
   readonly volumes: VolumeController;
+  /** The process runtime, when there is one. */
+  readonly localPods: LocalPods | undefined;
   /** The recorder every controller reports to: Events stored through the store (events.ts), unless options.recorder is given. */
   readonly recorder: EventRecorder;
   private readonly unsubscribe: () => void;
@@ -73,8 +78,10 @@ export class ControllerManager {
       resumeTermination: (pod) => this.terminator.resume(pod),
       log: options.log,
     });
-    this.terminator = new PodTerminator(store, options.podGraceSeconds, (error) => options.log(`pod termination: ${String(error)}`), (pod) => this.nodes.kubeletUp(pod.spec.nodeName), this.recorder);
-    this.kubelet = new Kubelet(store, options.podCidr, options.startUnready, this.nodes, this.recorder);
+    const local = options.localPods?.(this.recorder);
+    this.localPods = local;
+    this.terminator = new PodTerminator(store, options.podGraceSeconds, (error) => options.log(`pod termination: ${String(error)}`), (pod) => this.nodes.kubeletUp(pod.spec.nodeName), this.recorder, (pod) => local?.runs(pod) ?? false);
+    this.kubelet = new Kubelet(store, options.podCidr, options.startUnready, this.nodes, this.recorder, local);
     this.volumes = new VolumeController(store, { ...(options.volumeRoot ? { root: options.volumeRoot } : {}), log: options.log, recorder: this.recorder });
     this.statefulSets = new StatefulSetController(store, { deletePod: (pod) => this.terminator.delete(pod), volumes: this.volumes, recorder: this.recorder, clock: options.clock ?? systemClock, log: options.log });
     this.endpointSlices = new EndpointSliceController(store);

@@ -23,13 +23,20 @@ export class PodTerminator {
     private readonly kubeletUp: (pod: Pod) => boolean = () => true,
     /** Where the kubelet's Killing events go. */
     private readonly recorder?: EventRecorder,
+    /**
+     * Pods whose containers are local processes: a delete that names no grace
+     * period gives them their own (terminationGracePeriodSeconds, 30 s by
+     * default), as the API server does, so they can stop cleanly; the runtime
+     * removes them as soon as their processes are gone.
+     */
+    private readonly runsLocally: (pod: Pod) => boolean = () => false,
   ) {}
 
   /** Deletes a pod; returns the object as the DELETE call reports it (terminating, or gone). */
   delete(pod: Pod, graceSeconds?: number): Pod {
     // A delete that names no grace period on a failed node takes the pod's own
     // (30 s by default), as the API server does: it must wait for a kubelet that is not there.
-    graceSeconds ??= this.kubeletUp(pod) ? this.defaultGraceSeconds : podGracePeriod(pod) || 1;
+    graceSeconds ??= this.kubeletUp(pod) && !this.runsLocally(pod) ? this.defaultGraceSeconds : podGracePeriod(pod) || 1;
     const namespace = pod.metadata.namespace ?? 'default';
     if (pod.metadata.deletionTimestamp) {
       // A second delete may only shorten the grace period, as in the API server.
@@ -46,6 +53,8 @@ export class PodTerminator {
       metadata: { ...pod.metadata, deletionTimestamp: nowTimestamp(), deletionGracePeriodSeconds: graceSeconds },
     };
     const [stored] = this.store.apply([marked], 'update') as Pod[];
+    // The process runtime removes such a pod once its processes are gone, as a kubelet confirms a stop.
+    if (this.runsLocally(pod)) return stored!;
     const key = `${namespace}/${pod.metadata.name}/${pod.metadata.uid ?? ''}`;
     const timer = setTimeout(() => {
       this.timers.delete(key);

@@ -16,17 +16,18 @@ const ALLOWED: Record<string, string[]> = {
   store: ['errors', 'model'],
   records: ['errors', 'model', 'store'],
   controllers: ['errors', 'model', 'store'],
+  kubelet: ['errors', 'model', 'store', 'controllers'],
   dns: ['errors', 'model', 'records'],
   api: ['errors', 'model', 'store', 'dns', 'package-root'],
-  options: ['errors', 'model', 'store', 'records', 'dns'],
+  options: ['errors', 'model', 'store', 'records', 'dns', 'kubelet'],
   'node-dns': ['errors', 'model', 'records', 'dns'],
-  cluster: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'node-dns', 'package-root'],
-  cli: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'cluster'],
+  cluster: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'kubelet', 'api', 'options', 'node-dns', 'package-root'],
+  cli: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'kubelet', 'api', 'options', 'cluster'],
   register: ['records', 'node-dns'],
   testing: ['errors', 'model', 'options', 'cluster'],
   examples: ['package-root'],
   'package-root': [],
-  index: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'api', 'options', 'cluster', 'node-dns', 'examples'],
+  index: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'kubelet', 'api', 'options', 'cluster', 'node-dns', 'examples'],
 };
 
 function files(dir: string): string[] {

@@ -1,0 +1,224 @@
+// Members that are real processes (issue 13): started from an image mapped with
+// `exec`, with the pod's identity and address; restarted, backed off, stopped
+// and removed as the kubelet does it. Every process here is a small Node script.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type StartedCluster } from '../../src/index.js';
+import type { KubeObject, Pod } from '../../src/model/types.js';
+
+let dir: string;
+
+/** An HTTP server on the pod's own IP and port 8080 that answers its HOSTNAME and records SIGTERM. */
+const MEMBER = `
+const http = require('node:http');
+const fs = require('node:fs');
+const ip = process.env.HEADLESS_DNS_POD_IP;
+const server = http.createServer((req, res) => {
+  if (req.url === '/env') return res.end(JSON.stringify(process.env));
+  if (req.url === '/health') return res.writeHead(fs.existsSync(process.env.HEALTH_FILE || '/nonexistent') ? 200 : 503).end();
+  res.end('You\\'ve hit ' + process.env.HOSTNAME + '\\n');
+});
+server.listen(8080, ip, () => console.log('listening on ' + ip + ':8080 as ' + process.env.HOSTNAME));
+process.on('SIGTERM', () => {
+  if (process.env.TERM_FILE) fs.appendFileSync(process.env.TERM_FILE, process.env.HOSTNAME + ' ' + process.pid + '\\n');
+  if (process.env.IGNORE_TERM) return console.log('ignoring SIGTERM');
+  server.close(() => process.exit(0));
+});
+`;
+
+function set(name: string, replicas: number, extra: { env?: { name: string; value: string }[]; grace?: number; readinessProbe?: unknown; livenessProbe?: unknown; image?: string } = {}): KubeObject[] {
+  return [
+    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { clusterIP: 'None', selector: { app: name }, ports: [{ name: 'http', port: 8080 }] } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name, namespace: 'default' },
+      spec: {
+        serviceName: name,
+        replicas,
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: {
+            ...(extra.grace !== undefined ? { terminationGracePeriodSeconds: extra.grace } : {}),
+            containers: [
+              {
+                name: 'app',
+                image: extra.image ?? 'example/member:1.0',
+                ports: [{ name: 'http', containerPort: 8080 }],
+                env: [{ name: 'MY_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, { name: 'GREETING', value: 'hi $(MY_POD_NAME)' }, ...(extra.env ?? [])],
+                ...(extra.readinessProbe ? { readinessProbe: extra.readinessProbe } : {}),
+                ...(extra.livenessProbe ? { livenessProbe: extra.livenessProbe } : {}),
+              },
+            ],
+          },
+        },
+      },
+    },
+  ] as KubeObject[];
+}
+
+function httpGet(host: string, port: number, path = '/'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const pod = (cluster: StartedCluster, name: string): Pod | undefined => cluster.get('Pod', name) as Pod | undefined;
+/** Ready with no readiness probe means running, not listening: wait for the member to say it listens. */
+const listening = (cluster: StartedCluster, name: string): boolean => {
+  try {
+    return ready(pod(cluster, name)) && cluster.logs(name).some((line) => line.startsWith('listening on'));
+  } catch {
+    return false;
+  }
+};
+const ready = (p: Pod | undefined): boolean => p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+const containerStatus = (p: Pod | undefined): Record<string, any> => ((p?.status?.containerStatuses as Record<string, any>[] | undefined) ?? [])[0] ?? {};
+/** Polls: a member's output changes no object, so the store-driven waitFor would not look again. */
+async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`not true after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hdns-local-'));
+  writeFileSync(join(dir, 'member.js'), MEMBER);
+  writeFileSync(join(dir, 'crash.js'), `console.log('starting'); console.error('boom'); process.exit(3);`);
+  writeFileSync(join(dir, 'once.js'), `console.log('done'); process.exit(Number(process.env.CODE || 0));`);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('StatefulSet members as local processes', () => {
+  let cluster: StartedCluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ exec: { 'example/member': `node ${JSON.stringify(join(dir, 'member.js'))}`, 'example/crash': `node ${JSON.stringify(join(dir, 'crash.js'))}` } });
+  });
+  afterAll(() => cluster?.close());
+
+  it('starts each member as a process on its own pod IP, same port, with the pod environment', async () => {
+    // Ready follows a TCP readiness probe: the port accepts connections.
+    cluster.apply(set('web', 2, { readinessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 1 } }));
+    await cluster.waitFor(() => ready(pod(cluster, 'web-0')) && ready(pod(cluster, 'web-1')), { timeoutMs: 10_000 });
+    const [a, b] = [pod(cluster, 'web-0')!, pod(cluster, 'web-1')!];
+    expect(a.status?.podIP).not.toBe(b.status?.podIP);
+    expect(a.status?.phase).toBe('Running');
+    expect(containerStatus(a)).toMatchObject({ name: 'app', ready: true, started: true, restartCount: 0, state: { running: {} } });
+    // The same container port on each member's own address, as in a cluster.
+    expect((await httpGet(a.status!.podIP!, 8080)).body).toBe("You've hit web-0\n");
+    expect((await httpGet(b.status!.podIP!, 8080)).body).toBe("You've hit web-1\n");
+    const env = JSON.parse((await httpGet(a.status!.podIP!, 8080, '/env')).body) as Record<string, string>;
+    expect(env).toMatchObject({ HOSTNAME: 'web-0', MY_POD_NAME: 'web-0', GREETING: 'hi web-0', HEADLESS_DNS: cluster.dnsServer, HEADLESS_DNS_ZONE: 'cluster.local' });
+    expect(env.NODE_OPTIONS).toContain('register.js');
+    // DNS: the members' A records are their processes' addresses.
+    const addresses = await cluster.resolver().resolve4('web.default.svc.cluster.local');
+    expect(addresses.sort()).toEqual([a.status!.podIP!, b.status!.podIP!].sort());
+    expect(cluster.logs('web-0')).toContain(`listening on ${a.status!.podIP}:8080 as web-0`);
+  });
+
+  it('deleting a member stops its process with SIGTERM and starts a new one with a new IP', async () => {
+    const before = pod(cluster, 'web-0')!;
+    const pid = Number(String(containerStatus(before).containerID).split('//')[1]);
+    expect(alive(pid)).toBe(true);
+    cluster.deletePod('web-0');
+    await until(() => {
+      const now = pod(cluster, 'web-0');
+      return !!now && now.metadata.uid !== before.metadata.uid && ready(now) && listening(cluster, 'web-0');
+    });
+    expect(alive(pid)).toBe(false);
+    const after = pod(cluster, 'web-0')!;
+    expect(after.status?.podIP).not.toBe(before.status?.podIP);
+    expect((await httpGet(after.status!.podIP!, 8080)).body).toBe("You've hit web-0\n");
+  });
+
+  it('scaling down stops the highest member; the set waits for it to be gone', async () => {
+    const pid = Number(String(containerStatus(pod(cluster, 'web-1')).containerID).split('//')[1]);
+    cluster.scale('web', 1);
+    await cluster.waitFor(() => !pod(cluster, 'web-1'), { timeoutMs: 10_000 });
+    expect(alive(pid)).toBe(false);
+    expect(await cluster.resolver().resolve4('web.default.svc.cluster.local')).toEqual([pod(cluster, 'web-0')!.status!.podIP]);
+  });
+
+  it('a crashing container restarts at once, then backs off (CrashLoopBackOff), keeping the previous log', async () => {
+    cluster.apply(set('crashy', 1, { image: 'example/crash' }));
+    await cluster.waitFor(() => containerStatus(pod(cluster, 'crashy-0')).state?.waiting?.reason === 'CrashLoopBackOff', { timeoutMs: 10_000 });
+    const status = containerStatus(pod(cluster, 'crashy-0'));
+    expect(status.restartCount).toBe(1);
+    expect(status.lastState.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+    expect(status.state.waiting.message).toMatch(/^back-off 10s restarting failed container=app pod=crashy-0_default\(/);
+    expect(ready(pod(cluster, 'crashy-0'))).toBe(false);
+    expect(cluster.logs('crashy-0')).toEqual(['starting', 'boom']);
+    expect(cluster.logs('crashy-0', { previous: true })).toEqual(['starting', 'boom']);
+    const events = cluster.list('Event').filter((e) => (e as { involvedObject?: { name?: string } }).involvedObject?.name === 'crashy-0').map((e) => (e as { reason?: string }).reason);
+    expect(events).toContain('BackOff');
+  });
+});
+
+describe('stopping like the kubelet', () => {
+  let cluster: StartedCluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ exec: { 'example/member': ['node', join(dir, 'member.js')], 'example/once': ['node', join(dir, 'once.js')] } });
+  });
+  afterAll(() => cluster?.close());
+
+  it('a member that ignores SIGTERM is killed when its grace period ends, then removed', async () => {
+    const termFile = join(dir, 'term.log');
+    cluster.apply(set('stubborn', 1, { grace: 1, env: [{ name: 'IGNORE_TERM', value: '1' }, { name: 'TERM_FILE', value: termFile }] }));
+    await until(() => listening(cluster, 'stubborn-0'));
+    const pid = Number(String(containerStatus(pod(cluster, 'stubborn-0')).containerID).split('//')[1]);
+    const started = Date.now();
+    cluster.scale('stubborn', 0);
+    expect(pod(cluster, 'stubborn-0')?.metadata.deletionTimestamp).toBeDefined();
+    await cluster.waitFor(() => !pod(cluster, 'stubborn-0'), { timeoutMs: 10_000 });
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(900);
+    expect(alive(pid)).toBe(false);
+    expect(readFileSync(termFile, 'utf8')).toContain(`stubborn-0 ${pid}`);
+    expect(() => cluster.logs('stubborn-0')).toThrow(/pods "stubborn-0" not found/);
+  });
+
+  it('restartPolicy Never: a pod whose process exits non-zero is Failed, zero Succeeded', async () => {
+    const bare = (name: string, code: number): KubeObject =>
+      ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { restartPolicy: 'Never', containers: [{ name: 'job', image: 'example/once', env: [{ name: 'CODE', value: String(code) }] }] } }) as KubeObject;
+    cluster.apply([bare('fails', 2), bare('works', 0)]);
+    await cluster.waitFor(() => pod(cluster, 'fails')?.status?.phase === 'Failed' && pod(cluster, 'works')?.status?.phase === 'Succeeded', { timeoutMs: 10_000 });
+    expect(containerStatus(pod(cluster, 'fails')).state.terminated).toMatchObject({ exitCode: 2, reason: 'Error' });
+    expect(containerStatus(pod(cluster, 'works')).state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect(containerStatus(pod(cluster, 'fails')).restartCount).toBe(0);
+    expect(cluster.logs('works')).toEqual(['done']);
+  });
+
+  it('close() stops every process', async () => {
+    cluster.apply(set('last', 1));
+    await until(() => listening(cluster, 'last-0'));
+    const closing = Date.now();
+    const pid = Number(String(containerStatus(pod(cluster, 'last-0')).containerID).split('//')[1]);
+    await cluster.close();
+    console.log(`close() with one member: ${Date.now() - closing} ms`);
+    expect(alive(pid)).toBe(false);
+    // Nothing of ours is left under this test's directory's scripts.
+    expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toContain(join(dir, 'member.js'));
+  });
+});
