@@ -86,6 +86,14 @@ const listening = (cluster: StartedCluster, name: string): boolean => {
 };
 const ready = (p: Pod | undefined): boolean => p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const containerStatus = (p: Pod | undefined): Record<string, any> => ((p?.status?.containerStatuses as Record<string, any>[] | undefined) ?? [])[0] ?? {};
+/** A member's output so far; none while it is still being created. */
+const output = (cluster: StartedCluster, name: string): string[] => {
+  try {
+    return cluster.logs(name);
+  } catch {
+    return [];
+  }
+};
 /** Polls: a member's output changes no object, so the store-driven waitFor would not look again. */
 async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -221,4 +229,60 @@ describe('stopping like the kubelet', () => {
     // Nothing of ours is left under this test's directory's scripts.
     expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toContain(join(dir, 'member.js'));
   });
+});
+
+describe('probes against the process', () => {
+  let cluster: StartedCluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ exec: { 'example/member': ['node', join(dir, 'member.js')] } });
+  });
+  afterAll(() => cluster?.close());
+  const addresses = async (name: string): Promise<string[]> => cluster.resolver().resolve4(`${name}.default.svc.cluster.local`).catch(() => []);
+
+  it('Ready, and so DNS, follow an httpGet readiness probe both ways', async () => {
+    const health = join(dir, 'health-ready');
+    cluster.apply(set('ready', 1, { env: [{ name: 'HEALTH_FILE', value: health }], readinessProbe: { httpGet: { path: '/health', port: 8080 }, periodSeconds: 1, failureThreshold: 1 } }));
+    await until(() => output(cluster, 'ready-0').length > 0);
+    expect(ready(pod(cluster, 'ready-0'))).toBe(false);
+    expect(await addresses('ready')).toEqual([]);
+    writeFileSync(health, 'ok');
+    await until(() => ready(pod(cluster, 'ready-0')));
+    expect(await addresses('ready')).toEqual([pod(cluster, 'ready-0')!.status!.podIP]);
+    rmSync(health);
+    await until(() => !ready(pod(cluster, 'ready-0')));
+    expect(await addresses('ready')).toEqual([]);
+    // Unready is not a restart.
+    expect(containerStatus(pod(cluster, 'ready-0')).restartCount).toBe(0);
+    expect(pod(cluster, 'ready-0')!.status!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [app]' });
+  });
+
+  it('a failing liveness probe kills the container and the kubelet restarts it', async () => {
+    cluster.apply(set('live', 1, { livenessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 1, failureThreshold: 2 } }));
+    await until(() => containerStatus(pod(cluster, 'live-0')).restartCount >= 1, 15_000);
+    const status = containerStatus(pod(cluster, 'live-0'));
+    expect(status.lastState.terminated).toMatchObject({ reason: 'Completed', exitCode: 0 });
+    const reasons = cluster.list('Event').filter((e) => (e as { involvedObject?: { name?: string } }).involvedObject?.name === 'live-0').map((e) => `${(e as { reason?: string }).reason}: ${(e as { message?: string }).message}`);
+    expect(reasons).toContain('Unhealthy: Liveness probe failed');
+    expect(reasons).toContain('Killing: Container app failed liveness probe, will be restarted');
+    expect(cluster.logs('live-0', { previous: true })[0]).toMatch(/^listening on/);
+  }, 20_000);
+
+  it('exec probes; a startup probe holds the others until it passes', async () => {
+    const started = join(dir, 'started');
+    cluster.apply(
+      set('boot', 1, {
+        readinessProbe: { exec: { command: ['node', '-e', 'process.exit(0)'] }, periodSeconds: 1 },
+      }).map((o) => {
+        if (o.kind !== 'StatefulSet') return o;
+        const c = o.spec.template.spec.containers[0]!;
+        return { ...o, spec: { ...o.spec, template: { ...o.spec.template, spec: { ...o.spec.template.spec, containers: [{ ...c, startupProbe: { exec: { command: ['test', '-f', started] }, periodSeconds: 1, failureThreshold: 30 } }] } } } };
+      }),
+    );
+    await until(() => output(cluster, 'boot-0').length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(containerStatus(pod(cluster, 'boot-0'))).toMatchObject({ started: false, ready: false });
+    writeFileSync(started, '');
+    await until(() => ready(pod(cluster, 'boot-0')));
+    expect(containerStatus(pod(cluster, 'boot-0'))).toMatchObject({ started: true, ready: true, restartCount: 0 });
+  }, 20_000);
 });
