@@ -4,11 +4,15 @@
 //   HEADLESS_DNS       host:port of the DNS server (default 127.0.0.1:1053; also
 //                      localhost:PORT, [::1]:PORT, or a host alone for port 1053)
 //   HEADLESS_DNS_ZONE  the cluster domain (default cluster.local)
+//   HEADLESS_DNS_POD_IP set for members headless-dns runs: servers that listen on
+//                      every address listen on this pod IP instead (pod-listen.ts)
 
 import { promises as dnsPromises } from 'node:dns';
 import { isSubdomain } from './records/names.js';
 import { type LookupAddress, routeNodeDns } from './node-dns/patch.js';
 import { parseDnsServer } from './node-dns/server-address.js';
+import { listenOnPodIp } from './node-dns/pod-listen.js';
+import { isIP } from 'node:net';
 
 let server: string;
 try {
@@ -19,6 +23,8 @@ try {
   process.stderr.write(`${String(error)} (read by headless-dns/register)\n`);
   process.exit(2);
 }
+const podIp = process.env.HEADLESS_DNS_POD_IP;
+if (podIp && isIP(podIp)) listenOnPodIp(podIp);
 const zone = (process.env.HEADLESS_DNS_ZONE || 'cluster.local').toLowerCase().replace(/\.$/, '');
 const resolver = new dnsPromises.Resolver({ timeout: 2000, tries: 2 });
 resolver.setServers([server]);

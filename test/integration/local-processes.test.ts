@@ -114,6 +114,8 @@ const alive = (pid: number): boolean => {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'hdns-local-'));
   writeFileSync(join(dir, 'member.js'), MEMBER);
+  // The book's way: listen(8080) on every address; the preload puts each member on its own pod IP.
+  writeFileSync(join(dir, 'book.js'), `require('node:http').createServer((q, r) => r.end(process.env.HOSTNAME)).listen(8080, () => console.log('listening on 8080'));`);
   writeFileSync(join(dir, 'crash.js'), `console.log('starting'); console.error('boom'); process.exit(3);`);
   writeFileSync(join(dir, 'once.js'), `console.log('done'); process.exit(Number(process.env.CODE || 0));`);
 });
@@ -122,7 +124,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('StatefulSet members as local processes', () => {
   let cluster: StartedCluster;
   beforeAll(async () => {
-    cluster = await startCluster({ exec: { 'example/member': `node ${JSON.stringify(join(dir, 'member.js'))}`, 'example/crash': `node ${JSON.stringify(join(dir, 'crash.js'))}` } });
+    cluster = await startCluster({
+      exec: { 'example/member': `node ${JSON.stringify(join(dir, 'member.js'))}`, 'example/crash': `node ${JSON.stringify(join(dir, 'crash.js'))}`, 'example/book': ['node', join(dir, 'book.js')] },
+    });
   });
   afterAll(() => cluster?.close());
 
@@ -144,6 +148,14 @@ describe('StatefulSet members as local processes', () => {
     const addresses = await cluster.resolver().resolve4('web.default.svc.cluster.local');
     expect(addresses.sort()).toEqual([a.status!.podIP!, b.status!.podIP!].sort());
     expect(cluster.logs('web-0')).toContain(`listening on ${a.status!.podIP}:8080 as web-0`);
+  });
+
+  it('members that listen(8080) on every address each get it on their own pod IP (the Node preload)', async () => {
+    cluster.apply(set('book', 2, { image: 'example/book', readinessProbe: { httpGet: { port: 8080 }, periodSeconds: 1 } }));
+    await until(() => ready(pod(cluster, 'book-0')) && ready(pod(cluster, 'book-1')));
+    for (const name of ['book-0', 'book-1']) expect((await httpGet(pod(cluster, name)!.status!.podIP!, 8080)).body).toBe(name);
+    expect(containerStatus(pod(cluster, 'book-1')).restartCount).toBe(0);
+    cluster.scale('book', 0);
   });
 
   it('deleting a member stops its process with SIGTERM and starts a new one with a new IP', async () => {
