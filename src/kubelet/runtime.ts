@@ -25,6 +25,7 @@ import { type CommandProblem, type ExecMap, type LocalCommand, localCommand, run
 import { ContainerLog, type LogLine } from './logs.js';
 import { Prober } from './probes.js';
 import { Watchdog } from './watchdog.js';
+import { EmptyDirs, mountVariables, podVolumeDirs } from './volumes.js';
 
 /** kubelet's restart back-off (pkg/kubelet/kubelet.go): 10 s, doubling, at most 5 minutes. */
 export const BACKOFF_INITIAL_MS = 10_000;
@@ -107,6 +108,7 @@ export class ProcessRuntime implements LocalPods {
   /** Pods given an IP before the cluster listened: started by `activate`. */
   private info: ClusterInfo | undefined;
   private readonly watchdog = new Watchdog();
+  private readonly emptyDirs = new EmptyDirs();
   private readonly unsubscribe: () => void;
   private closed = false;
 
@@ -176,6 +178,7 @@ export class ProcessRuntime implements LocalPods {
     await Promise.all(waits);
     for (const run of this.pods.values()) for (const container of run.containers.values()) clearTimeout(container.killTimer);
     this.pods.clear();
+    this.emptyDirs.removeAll();
     this.watchdog.close();
   }
 
@@ -191,6 +194,7 @@ export class ProcessRuntime implements LocalPods {
           run.removed = true;
           this.stop(run, 0);
           this.pods.delete(key);
+          void Promise.all([...run.containers.values()].map((c) => c.exited)).then(() => this.emptyDirs.remove(run.uid));
         }
         continue;
       }
@@ -242,12 +246,19 @@ export class ProcessRuntime implements LocalPods {
     const source = { component: 'kubelet', host: typeof pod.spec.nodeName === 'string' ? pod.spec.nodeName : 'headless-dns' };
     const fieldPath = `spec.containers{${container.spec.name}}`;
     if ('problem' in container.command) return this.failToCreate(run, container, 'CreateContainerError', container.command.problem);
+    const volumes = podVolumeDirs(pod, this.options.store, this.emptyDirs);
+    if ('waiting' in volumes) {
+      // The kubelet waits for its volumes to attach (ContainerCreating); a claim is bound within a cascade, so soon.
+      container.restartTimer = this.options.clock.setTimeout(() => this.startContainer(run, container), 100);
+      return;
+    }
+    if ('problem' in volumes) return this.failToCreate(run, container, 'CreateContainerConfigError', volumes.problem);
     let env: NodeJS.ProcessEnv;
     let argv: string[];
     try {
       const vars = containerEnv(pod, container.spec, this.options.store.list('Service', run.namespace) as Service[]);
       argv = container.command.expand ? expandArgv(container.command.argv, vars) : [...container.command.argv];
-      env = this.environment(pod, vars);
+      env = this.environment(pod, [...vars, ...mountVariables(container.spec, volumes.dirs)]);
     } catch (error) {
       if (error instanceof EnvProblem) return this.failToCreate(run, container, 'CreateContainerConfigError', error.message);
       throw error;
@@ -529,6 +540,7 @@ export class ProcessRuntime implements LocalPods {
     if (!run.stopping || run.removed || this.closed) return;
     for (const container of run.containers.values()) if (container.child) return;
     run.removed = true;
+    this.emptyDirs.remove(run.uid);
     const key = podKey(run.namespace, run.name);
     if (this.pods.get(key) === run) this.pods.delete(key);
     this.removeLater(run.namespace, run.name, run.uid);

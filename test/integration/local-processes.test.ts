@@ -3,7 +3,7 @@
 // and removed as the kubelet does it. Every process here is a small Node script.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,11 @@ const MEMBER = `
 const http = require('node:http');
 const fs = require('node:fs');
 const ip = process.env.HEADLESS_DNS_POD_IP;
+const data = process.env.HEADLESS_DNS_VOLUME_DATA;
+if (data) fs.appendFileSync(data + '/starts.log', process.env.HOSTNAME + '\\n');
 const server = http.createServer((req, res) => {
+  if (req.url === '/starts') return res.end(fs.readFileSync(data + '/starts.log', 'utf8'));
+  if (req.url === '/scratch') return res.end(process.env.HEADLESS_DNS_VOLUME_SCRATCH + ' ' + process.env.HEADLESS_DNS_MOUNTS);
   if (req.url === '/env') return res.end(JSON.stringify(process.env));
   if (req.url === '/health') return res.writeHead(fs.existsSync(process.env.HEALTH_FILE || '/nonexistent') ? 200 : 503).end();
   res.end('You\\'ve hit ' + process.env.HOSTNAME + '\\n');
@@ -31,7 +35,7 @@ process.on('SIGTERM', () => {
 });
 `;
 
-function set(name: string, replicas: number, extra: { env?: { name: string; value: string }[]; grace?: number; readinessProbe?: unknown; livenessProbe?: unknown; image?: string } = {}): KubeObject[] {
+function set(name: string, replicas: number, extra: { env?: { name: string; value: string }[]; grace?: number; readinessProbe?: unknown; livenessProbe?: unknown; image?: string; volumes?: boolean } = {}): KubeObject[] {
   return [
     { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { clusterIP: 'None', selector: { app: name }, ports: [{ name: 'http', port: 8080 }] } },
     {
@@ -41,17 +45,20 @@ function set(name: string, replicas: number, extra: { env?: { name: string; valu
       spec: {
         serviceName: name,
         replicas,
+        ...(extra.volumes ? { volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Mi' } } } }] } : {}),
         selector: { matchLabels: { app: name } },
         template: {
           metadata: { labels: { app: name } },
           spec: {
             ...(extra.grace !== undefined ? { terminationGracePeriodSeconds: extra.grace } : {}),
+            ...(extra.volumes ? { volumes: [{ name: 'scratch', emptyDir: {} }] } : {}),
             containers: [
               {
                 name: 'app',
                 image: extra.image ?? 'example/member:1.0',
                 ports: [{ name: 'http', containerPort: 8080 }],
                 env: [{ name: 'MY_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, { name: 'GREETING', value: 'hi $(MY_POD_NAME)' }, ...(extra.env ?? [])],
+                ...(extra.volumes ? { volumeMounts: [{ name: 'data', mountPath: '/var/data' }, { name: 'scratch', mountPath: '/tmp/scratch' }] } : {}),
                 ...(extra.readinessProbe ? { readinessProbe: extra.readinessProbe } : {}),
                 ...(extra.livenessProbe ? { livenessProbe: extra.livenessProbe } : {}),
               },
@@ -179,6 +186,31 @@ describe('StatefulSet members as local processes', () => {
     await cluster.waitFor(() => !pod(cluster, 'web-1'), { timeoutMs: 10_000 });
     expect(alive(pid)).toBe(false);
     expect(await cluster.resolver().resolve4('web.default.svc.cluster.local')).toEqual([pod(cluster, 'web-0')!.status!.podIP]);
+  });
+
+  it('each member keeps its claim: its data is there again after a delete and after a scale down and up; emptyDir is per pod', async () => {
+    const probe = { httpGet: { port: 8080, path: '/' }, periodSeconds: 1 };
+    cluster.apply(set('store', 2, { volumes: true, readinessProbe: probe }));
+    await until(() => ready(pod(cluster, 'store-0')) && ready(pod(cluster, 'store-1')));
+    const starts = async (name: string): Promise<string> => (await httpGet(pod(cluster, name)!.status!.podIP!, 8080, '/starts')).body;
+    expect(await starts('store-1')).toBe('store-1\n');
+    const [scratchDir, mounts] = (await httpGet(pod(cluster, 'store-0')!.status!.podIP!, 8080, '/scratch')).body.split(' ');
+    expect(JSON.parse(mounts!)).toEqual({ '/var/data': expect.stringContaining('data-store-0'), '/tmp/scratch': scratchDir });
+    cluster.deletePod('store-1');
+    await until(() => ready(pod(cluster, 'store-1')) && !pod(cluster, 'store-1')!.metadata.deletionTimestamp);
+    await until(() => ready(pod(cluster, 'store-1')));
+    expect(await starts('store-1')).toBe('store-1\nstore-1\n');
+    cluster.scale('store', 1);
+    await until(() => !pod(cluster, 'store-1'));
+    cluster.scale('store', 2);
+    await until(() => ready(pod(cluster, 'store-1')));
+    expect(await starts('store-1')).toBe('store-1\nstore-1\nstore-1\n');
+    expect(await starts('store-0')).toBe('store-0\n');
+    // The emptyDir of the first store-0 is gone with its pod's deletion; a fresh pod gets a fresh one.
+    const before = scratchDir!;
+    cluster.deletePod('store-0');
+    await until(() => ready(pod(cluster, 'store-0')) && existsSync(before) === false);
+    cluster.scale('store', 0);
   });
 
   it('a crashing container restarts at once, then backs off (CrashLoopBackOff), keeping the previous log', async () => {
