@@ -5,13 +5,14 @@
 //                      localhost:PORT, [::1]:PORT, or a host alone for port 1053)
 //   HEADLESS_DNS_ZONE  the cluster domain (default cluster.local)
 //   HEADLESS_DNS_POD_IP set for members headless-dns runs: servers that listen on
-//                      every address listen on this pod IP instead (pod-listen.ts)
+//                      every address listen on this pod IP instead, and
+//                      os.hostname() is the pod's HOSTNAME (pod-listen.ts)
 
 import { promises as dnsPromises } from 'node:dns';
 import { isSubdomain } from './records/names.js';
 import { type LookupAddress, routeNodeDns } from './node-dns/patch.js';
 import { parseDnsServer } from './node-dns/server-address.js';
-import { listenOnPodIp } from './node-dns/pod-listen.js';
+import { hostnameOfPod, listenOnPodIp } from './node-dns/pod-listen.js';
 import { isIP } from 'node:net';
 
 let server: string;
@@ -24,7 +25,10 @@ try {
   process.exit(2);
 }
 const podIp = process.env.HEADLESS_DNS_POD_IP;
-if (podIp && isIP(podIp)) listenOnPodIp(podIp);
+if (podIp && isIP(podIp)) {
+  listenOnPodIp(podIp);
+  if (process.env.HOSTNAME) hostnameOfPod(process.env.HOSTNAME);
+}
 const zone = (process.env.HEADLESS_DNS_ZONE || 'cluster.local').toLowerCase().replace(/\.$/, '');
 const resolver = new dnsPromises.Resolver({ timeout: 2000, tries: 2 });
 resolver.setServers([server]);

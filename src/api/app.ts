@@ -20,6 +20,7 @@ import { ApiError, type StatusBody, toStatus } from './status.js';
 import { type IncludeObject, wantsTable } from './tables.js';
 import { WatchHub } from './watch.js';
 import { podLogOptions, type PodLogSource, writePodLog } from './logs.js';
+import { forward, podProxyTarget, proxyPath, serviceProxyTarget } from './proxy.js';
 import type { Pod } from '../model/types.js';
 
 export interface ApiOptions {
@@ -230,6 +231,12 @@ export function buildApiApp(options: ApiOptions): ApiApp {
     const [version = '', ...segments] = path.split('/').filter(Boolean);
     // The deprecated /watch/ paths (GET /api/v1/watch/namespaces/NS/pods[/NAME]) are still
     // served: a watch whatever the query says, of one object when a name is given.
+    // The API server's proxy to pods and services (kubectl proxy, the book's curl .../proxy/).
+    const proxy = group === '' && version === 'v1' ? proxyPath(segments, request.url.split('?')[0]!.endsWith('/')) : undefined;
+    if (proxy) {
+      const target = proxy.kind === 'pods' ? podProxyTarget(options.store, proxy.namespace, proxy.spec) : serviceProxyTarget(options.store, proxy.namespace, proxy.spec);
+      return forward(request, reply, target, proxy.path);
+    }
     const forceWatch = request.method === 'GET' && segments[0] === 'watch';
     const rest = forceWatch ? segments.slice(1) : segments;
     const target = resolveTarget(group, version, rest);

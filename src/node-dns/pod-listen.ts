@@ -6,6 +6,7 @@
 // on a named address, a Unix socket or a handle are left alone.
 
 import { Server } from 'node:net';
+import os from 'node:os';
 
 const ANY = new Set(['0.0.0.0', '::', '']);
 
@@ -36,4 +37,9 @@ export function listenOnPodIp(ip: string): void {
     return (original as (...a: ListenArgs) => Server).apply(this, onPodIp(args, ip));
   };
   Server.prototype.listen = patched as typeof Server.prototype.listen;
+}
+
+/** In a pod, os.hostname() is the pod's hostname (`kubia-0`), which apps print and compare; here it is the machine's. */
+export function hostnameOfPod(hostname: string): void {
+  (os as { hostname: () => string }).hostname = () => hostname;
 }
