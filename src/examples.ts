@@ -16,10 +16,13 @@ export interface Examples {
   readonly kubia: string;
   /** The manifests of examples/kubia-peers (for local processes as members: pods start unready, Parallel). */
   readonly kubiaPeers: string;
+  /** examples/kubia-local: the book's kubia-pet-peers app run as the StatefulSet's members (local processes, by annotation). */
+  readonly kubiaLocal: string;
 }
 
 /** Absolute paths of the manifest directories shipped under examples/, for `manifests` or `serve -f`. */
 export const examples: Examples = Object.freeze({
   kubia: examplePath('kubia'),
   kubiaPeers: examplePath('kubia-peers/k8s'),
+  kubiaLocal: examplePath('kubia-local'),
 });

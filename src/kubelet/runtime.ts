@@ -32,6 +32,8 @@ export const BACKOFF_INITIAL_MS = 10_000;
 export const BACKOFF_MAX_MS = 300_000;
 /** A back-off entry older than twice the maximum is forgotten (flowcontrol.Backoff hasExpired): the next restart is immediate. */
 const BACKOFF_RESET_MS = 2 * BACKOFF_MAX_MS;
+/** How long after its processes end a stopped pod's object goes (see removeLater). */
+const REMOVE_AFTER_MS = 500;
 /** `close()` waits at most this long for members that ignore SIGTERM, whatever their grace period. */
 const CLOSE_GRACE_CAP_MS = 10_000;
 
@@ -547,7 +549,11 @@ export class ProcessRuntime implements LocalPods {
   }
 
   private removeLater(namespace: string, name: string, uid: string): void {
-    setImmediate(() => {
+    // Not at once: a kubelet removes a stopped pod on its next sync, well after its
+    // processes are gone. kubectl delete relies on that: it GETs the terminating pod,
+    // then lists by name; a pod removed and recreated (a StatefulSet member) between
+    // the two looks to it like the same pod still there, and it waits forever.
+    const timer = setTimeout(() => {
       const pod = this.options.store.get('Pod', namespace, name);
       if (this.closed || !pod || (pod.metadata.uid ?? '') !== uid || !pod.metadata.deletionTimestamp) return;
       try {
@@ -555,7 +561,8 @@ export class ProcessRuntime implements LocalPods {
       } catch (error) {
         this.options.log(`pod ${namespace}/${name}: ${(error as Error).message}`);
       }
-    });
+    }, REMOVE_AFTER_MS);
+    timer.unref();
   }
 
   /** Writes the pod's status from its containers, as the kubelet's status manager does. */

@@ -78,7 +78,7 @@ describe('require("headless-dns")', () => {
     expect(out['headless-dns/testing']!.required).toEqual(expect.arrayContaining(['startCluster', 'useCluster']));
     // The relative URLs built from import.meta.url find the same files from dist-cjs/.
     expect(out.examples[0]).toEqual(out.examples[1]);
-    expect(out.examples[0]).toEqual({ kubia: join(ROOT, 'examples', 'kubia'), kubiaPeers: join(ROOT, 'examples', 'kubia-peers', 'k8s') });
+    expect(out.examples[0]).toEqual({ kubia: join(ROOT, 'examples', 'kubia'), kubiaPeers: join(ROOT, 'examples', 'kubia-peers', 'k8s'), kubiaLocal: join(ROOT, 'examples', 'kubia-local') });
     expect(stderr).toBe('');
   });
 

@@ -175,14 +175,14 @@ describe('the packed package, installed into another project', () => {
     await writeFile(join(work, 'k8s', 'web.yaml'), WEB_MANIFEST);
     const { stdout } = await run(process.execPath, [join(app, 'check.mjs')], work);
     const out = JSON.parse(stdout) as {
-      examples: { kubia: string; kubiaPeers: string };
+      examples: { kubia: string; kubiaPeers: string; kubiaLocal: string };
       required: string;
       imported: string;
       srv: string[];
       missing: { code: string; message: string } | null;
     };
 
-    expect(out.examples).toEqual({ kubia: join(installed, 'examples', 'kubia'), kubiaPeers: join(installed, 'examples', 'kubia-peers', 'k8s') });
+    expect(out.examples).toEqual({ kubia: join(installed, 'examples', 'kubia'), kubiaPeers: join(installed, 'examples', 'kubia-peers', 'k8s'), kubiaLocal: join(installed, 'examples', 'kubia-local') });
     expect(out.required).toBe(join(out.examples.kubia, 'kubia-statefulset.yaml'));
     expect(out.imported).toBe(pathToFileURL(out.required).href);
     expect(dirname(out.required)).toBe(out.examples.kubia);

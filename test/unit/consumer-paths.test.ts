@@ -13,7 +13,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('examples', () => {
   it('are the absolute paths of the example manifest directories', () => {
-    expect(examples).toEqual({ kubia: join(ROOT, 'examples', 'kubia'), kubiaPeers: join(ROOT, 'examples', 'kubia-peers', 'k8s') });
+    expect(examples).toEqual({ kubia: join(ROOT, 'examples', 'kubia'), kubiaPeers: join(ROOT, 'examples', 'kubia-peers', 'k8s'), kubiaLocal: join(ROOT, 'examples', 'kubia-local') });
     for (const path of Object.values(examples)) {
       expect(isAbsolute(path)).toBe(true);
       expect(statSync(path).isDirectory()).toBe(true);
@@ -25,6 +25,7 @@ describe('examples', () => {
     const kinds = (path: string) => loadManifests([path]).objects.map((m) => `${m.object.kind}/${m.object.metadata.name}`).sort();
     expect(kinds(examples.kubia)).toEqual(['Service/kubia', 'StatefulSet/kubia']);
     expect(kinds(examples.kubiaPeers)).toEqual(['Service/kubia', 'StatefulSet/kubia']);
+    expect(kinds(examples.kubiaLocal)).toEqual(['Service/kubia', 'Service/kubia-public', 'StatefulSet/kubia']);
   });
 
   it('come from a module that reads no files', () => {
