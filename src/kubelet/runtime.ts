@@ -451,6 +451,8 @@ export class ProcessRuntime implements LocalPods {
     if (run.stopping || run.removed || this.closed) {
       container.state = terminated;
       container.done = true;
+      // The kubelet reports the stopped container before the pod goes.
+      this.writeStatus(run);
       this.finishStop(run);
       return;
     }
@@ -506,6 +508,8 @@ export class ProcessRuntime implements LocalPods {
         this.runHook(preStop as string[], pod, container, deadline).then(() => this.terminate(container, Math.max(0, deadline - Date.now())));
       } else this.terminate(container, graceMs);
     }
+    // Not ready from the moment it is being stopped.
+    this.writeStatus(run);
     this.finishStop(run);
   }
 

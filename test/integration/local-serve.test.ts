@@ -2,7 +2,7 @@
 // drives (scale, logs), the API needs the token it generated, members' output
 // shows on serve's stderr, and no member outlives serve, even a SIGKILLed one.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,9 +128,20 @@ describe.runIf(hasKubectl)('serve --exec, driven by kubectl', () => {
     expect(await kubectl('logs', 'web-2')).toBe('listening as web-2\n');
   });
 
+  it('kubectl logs -f follows a member until its container ends (here: scaled away)', async () => {
+    const follow = spawn('kubectl', ['--kubeconfig', kubeconfig, 'logs', '-f', 'web-2'], { env: { ...process.env, KUBECONFIG: '' } });
+    let out = '';
+    follow.stdout.on('data', (d) => (out += d));
+    const ended = new Promise<number | null>((resolve) => follow.on('close', resolve));
+    await until(() => out.includes('listening as web-2'));
+    await kubectl('scale', 'sts', 'web', '--replicas=2');
+    expect(await ended).toBe(0);
+    expect(out).toBe('listening as web-2\n');
+  });
+
   it('no member outlives a SIGKILLed serve', async () => {
     const pids = (await readyPods()).map(pidOf);
-    expect(pids).toHaveLength(3);
+    expect(pids).toHaveLength(2);
     for (const pid of pids) expect(alive(pid)).toBe(true);
     serving.child.kill('SIGKILL');
     await until(() => pids.every((pid) => !alive(pid)), 10_000);
