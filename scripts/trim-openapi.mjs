@@ -9,14 +9,19 @@
 // api/openapi-spec/v3). Kubernetes is Apache-2.0; see src/api/openapi/NOTICE.
 //
 // Each document keeps only the paths the API serves (the group-version root,
-// the collections, objects and the status/scale subresources of the kinds in
-// src/api/resources.ts) and the component schemas reachable from them, so
-// `kubectl explain` and kubectl's field-validation check find exactly our
-// kinds. coordination.k8s.io/v1 is not among client-go's test documents: its
-// paths are the EndpointSlice ones renamed (both are namespaced kinds with the
-// same verbs and no subresources, so the generated paths differ only in
-// names), and its Lease schemas are written out below from k8s.io/api v0.32.0
-// coordination/v1 (types.go and types_swagger_doc_generated.go).
+// the collections, objects and the subresources of the kinds in
+// src/api/resources.ts: status, scale, pods/eviction, pods/log) and the
+// component schemas reachable from them, so `kubectl explain` and kubectl's
+// field-validation check find exactly our kinds. policy/v1 Eviction is in
+// api/v1's document, as the body of pods/{name}/eviction.
+//
+// coordination.k8s.io/v1 and events.k8s.io/v1 are not among client-go's test
+// documents: their paths are the EndpointSlice ones renamed (all three are
+// namespaced kinds with the same verbs and no subresources, so the generated
+// paths differ only in names), and their Lease and Event schemas are written
+// out below from k8s.io/api v0.32.0 coordination/v1 and events/v1 (types.go
+// and types_swagger_doc_generated.go); events/v1 refers to core/v1's
+// ObjectReference and EventSource, taken from api/v1's document.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,10 +32,19 @@ const out = new URL('../src/api/openapi/', import.meta.url);
 
 /** group-version path → { plural: subresources } of what we serve (src/api/resources.ts). */
 const SERVED = {
-  'api/v1': { namespaces: ['status'], pods: ['status'], services: ['status'] },
-  'apis/apps/v1': { statefulsets: ['status', 'scale'] },
+  'api/v1': {
+    events: [],
+    namespaces: ['status'],
+    nodes: ['status'],
+    persistentvolumeclaims: ['status'],
+    persistentvolumes: ['status'],
+    pods: ['status', 'eviction', 'log'],
+    services: ['status'],
+  },
+  'apis/apps/v1': { controllerrevisions: [], statefulsets: ['status', 'scale'] },
   'apis/discovery.k8s.io/v1': { endpointslices: [] },
   'apis/coordination.k8s.io/v1': { leases: [] },
+  'apis/events.k8s.io/v1': { events: [] },
 };
 
 function served(gv, path) {
@@ -80,7 +94,8 @@ const write = (name, doc) => {
   console.log(name, Object.keys(doc.paths).length, 'paths', Object.keys(doc.components.schemas).length, 'schemas');
 };
 
-write('api__v1', trim(read('api__v1'), 'api/v1'));
+const core = read('api__v1');
+write('api__v1', trim(core, 'api/v1'));
 write('apis__apps__v1', trim(read('apis__apps__v1'), 'apis/apps/v1'));
 const discovery = read('apis__discovery.k8s.io__v1');
 write('apis__discovery.k8s.io__v1', trim(discovery, 'apis/discovery.k8s.io/v1'));
@@ -129,8 +144,9 @@ const LEASE_SCHEMAS = {
 };
 // MicroTime is not among the discovery document's schemas; it is meta/v1's, as Kubernetes generates it.
 const MICRO_TIME = { [`${META}.MicroTime`]: { description: 'MicroTime is version of Time with microsecond level precision.', format: 'date-time', type: 'string' } };
+const endpointSlicePaths = JSON.stringify(Object.fromEntries(Object.entries(discovery.paths).filter(([p]) => served('apis/discovery.k8s.io/v1', p))));
 const renamed = JSON.parse(
-  JSON.stringify(Object.fromEntries(Object.entries(discovery.paths).filter(([p]) => served('apis/discovery.k8s.io/v1', p))))
+  endpointSlicePaths
     .replaceAll('io.k8s.api.discovery.v1.EndpointSlice', 'io.k8s.api.coordination.v1.Lease')
     .replaceAll('DiscoveryV1', 'CoordinationV1')
     .replaceAll('discovery_v1', 'coordination_v1')
@@ -140,3 +156,74 @@ const renamed = JSON.parse(
     .replaceAll('discovery.k8s.io', 'coordination.k8s.io'),
 );
 write('apis__coordination.k8s.io__v1', trim({ ...discovery, paths: renamed }, 'apis/coordination.k8s.io/v1', { ...LEASE_SCHEMAS, ...MICRO_TIME }));
+
+// events.k8s.io/v1, likewise from the EndpointSlice paths and k8s.io/api v0.32.0's events/v1 Event.
+const EVENTS = 'io.k8s.api.events.v1';
+const CORE = 'io.k8s.api.core.v1';
+const EVENT_SCHEMAS = {
+  [`${EVENTS}.Event`]: {
+    description:
+      'Event is a report of an event somewhere in the cluster. It generally denotes some state change in the system. Events have a limited retention time and triggers and messages may evolve with time.  Event consumers should not rely on the timing of an event with a given Reason reflecting a consistent underlying trigger, or the continued existence of events with that Reason.  Events should be treated as informative, best-effort, supplemental data.',
+    properties: {
+      action: { description: 'action is what action was taken/failed regarding to the regarding object. It is machine-readable. This field cannot be empty for new Events and it can have at most 128 characters.', type: 'string' },
+      apiVersion: TYPE_META.apiVersion,
+      deprecatedCount: { description: 'deprecatedCount is the deprecated field assuring backward compatibility with core.v1 Event type.', format: 'int32', type: 'integer' },
+      deprecatedFirstTimestamp: { allOf: [ref(`${META}.Time`)], default: {}, description: 'deprecatedFirstTimestamp is the deprecated field assuring backward compatibility with core.v1 Event type.' },
+      deprecatedLastTimestamp: { allOf: [ref(`${META}.Time`)], default: {}, description: 'deprecatedLastTimestamp is the deprecated field assuring backward compatibility with core.v1 Event type.' },
+      deprecatedSource: { allOf: [ref(`${CORE}.EventSource`)], default: {}, description: 'deprecatedSource is the deprecated field assuring backward compatibility with core.v1 Event type.' },
+      eventTime: { allOf: [ref(`${META}.MicroTime`)], default: {}, description: 'eventTime is the time when this Event was first observed. It is required.' },
+      kind: TYPE_META.kind,
+      metadata: { allOf: [ref(`${META}.ObjectMeta`)], default: {}, description: "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata" },
+      note: { description: 'note is a human-readable description of the status of this operation. Maximal length of the note is 1kB, but libraries should be prepared to handle values up to 64kB.', type: 'string' },
+      reason: { description: 'reason is why the action was taken. It is human-readable. This field cannot be empty for new Events and it can have at most 128 characters.', type: 'string' },
+      regarding: {
+        allOf: [ref(`${CORE}.ObjectReference`)],
+        default: {},
+        description:
+          "regarding contains the object this Event is about. In most cases it's an Object reporting controller implements, e.g. ReplicaSetController implements ReplicaSets and this event is emitted because it acts on some changes in a ReplicaSet object.",
+      },
+      related: { allOf: [ref(`${CORE}.ObjectReference`)], description: 'related is the optional secondary object for more complex actions. E.g. when regarding object triggers a creation or deletion of related object.' },
+      reportingController: { description: 'reportingController is the name of the controller that emitted this Event, e.g. `kubernetes.io/kubelet`. This field cannot be empty for new Events.', type: 'string' },
+      reportingInstance: { description: 'reportingInstance is the ID of the controller instance, e.g. `kubelet-xyzf`. This field cannot be empty for new Events and it can have at most 128 characters.', type: 'string' },
+      series: { allOf: [ref(`${EVENTS}.EventSeries`)], description: "series is data about the Event series this event represents or nil if it's a singleton Event." },
+      type: { description: 'type is the type of this event (Normal, Warning), new types could be added in the future. It is machine-readable. This field cannot be empty for new Events.', type: 'string' },
+    },
+    required: ['eventTime'],
+    type: 'object',
+    'x-kubernetes-group-version-kind': [{ group: 'events.k8s.io', kind: 'Event', version: 'v1' }],
+  },
+  [`${EVENTS}.EventList`]: {
+    description: 'EventList is a list of Event objects.',
+    properties: {
+      apiVersion: TYPE_META.apiVersion,
+      items: { description: 'items is a list of schema objects.', items: { allOf: [ref(`${EVENTS}.Event`)], default: {} }, type: 'array' },
+      kind: TYPE_META.kind,
+      metadata: { allOf: [ref(`${META}.ListMeta`)], default: {}, description: 'Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata' },
+    },
+    required: ['items'],
+    type: 'object',
+    'x-kubernetes-group-version-kind': [{ group: 'events.k8s.io', kind: 'EventList', version: 'v1' }],
+  },
+  [`${EVENTS}.EventSeries`]: {
+    description:
+      'EventSeries contain information on series of events, i.e. thing that was/is happening continuously for some time. How often to update the EventSeries is up to the event reporters. The default event reporter in "k8s.io/client-go/tools/events/event_broadcaster.go" shows how this struct is updated on heartbeats and can guide customized reporter implementations.',
+    properties: {
+      count: { default: 0, description: 'count is the number of occurrences in this series up to the last heartbeat time.', format: 'int32', type: 'integer' },
+      lastObservedTime: { allOf: [ref(`${META}.MicroTime`)], default: {}, description: 'lastObservedTime is the time when last Event from the series was seen before last heartbeat.' },
+    },
+    required: ['count', 'lastObservedTime'],
+    type: 'object',
+  },
+};
+// core/v1's schemas (ObjectReference, EventSource, MicroTime), as Kubernetes puts them in events.k8s.io/v1's document too.
+const FROM_CORE = Object.fromEntries([`${CORE}.ObjectReference`, `${CORE}.EventSource`, `${META}.MicroTime`].map((n) => [n, core.components.schemas[n]]));
+const eventPaths = JSON.parse(
+  endpointSlicePaths
+    .replaceAll('io.k8s.api.discovery.v1.EndpointSlice', `${EVENTS}.Event`)
+    .replaceAll('DiscoveryV1', 'EventsV1')
+    .replaceAll('discovery_v1', 'events_v1')
+    .replaceAll('EndpointSlice', 'Event')
+    .replaceAll('endpointslices', 'events')
+    .replaceAll('discovery.k8s.io', 'events.k8s.io'),
+);
+write('apis__events.k8s.io__v1', trim({ ...discovery, paths: eventPaths }, 'apis/events.k8s.io/v1', { ...FROM_CORE, ...EVENT_SCHEMAS }));

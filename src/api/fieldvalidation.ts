@@ -40,11 +40,13 @@ type Schema = {
 const API_GROUP_PATH = { '': 'api/v1', apps: 'apis/apps/v1', 'discovery.k8s.io': 'apis/discovery.k8s.io/v1', 'coordination.k8s.io': 'apis/coordination.k8s.io/v1', 'events.k8s.io': 'apis/events.k8s.io/v1' } as const;
 const PACKAGE = { '': 'core', apps: 'apps', 'discovery.k8s.io': 'discovery', 'coordination.k8s.io': 'coordination', 'events.k8s.io': 'events' } as const;
 
-/** The schemas and root schema name of what a request body is: the kind, or autoscaling/v1 Scale for /scale. */
+/** The schemas and root schema name of what a request body is: the kind, autoscaling/v1 Scale for /scale, policy/v1 Eviction for /eviction. */
 function rootOf(def: ResourceDef, subresource: string | undefined): { schemas: Record<string, unknown>; root: string; kind: string } | undefined {
   const schemas = openApiV3Schemas(API_GROUP_PATH[def.group]);
   if (!schemas) return undefined;
   if (subresource === 'scale') return { schemas, root: 'io.k8s.api.autoscaling.v1.Scale', kind: 'Scale' };
+  // pods/{name}/eviction takes a policy/v1 Eviction; api/v1's document holds its schema.
+  if (subresource === 'eviction') return { schemas, root: 'io.k8s.api.policy.v1.Eviction', kind: 'Eviction' };
   return { schemas, root: `io.k8s.api.${PACKAGE[def.group]}.${def.version}.${def.kind}`, kind: def.kind };
 }
 

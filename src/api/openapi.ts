@@ -3,7 +3,9 @@
 //
 // The v3 documents are Kubernetes v1.32's own (Apache-2.0, see
 // openapi/NOTICE), trimmed by scripts/trim-openapi.mjs to the paths we serve
-// and the schemas reachable from them. kubectl uses them three ways:
+// (every kind in resources.ts, with its status, scale, pods/eviction and
+// pods/log subresources) and the schemas reachable from them. kubectl uses
+// them three ways:
 //  - `apply`/`create` look for a PATCH operation of the kind that takes the
 //    `fieldValidation` query parameter; finding it, they leave validation to
 //    the server (fieldValidation=Strict, see fieldvalidation.ts).
@@ -34,6 +36,7 @@ const FILES = new Map<string, string>([
   ['apis/apps/v1', 'apis__apps__v1.json'],
   ['apis/coordination.k8s.io/v1', 'apis__coordination.k8s.io__v1.json'],
   ['apis/discovery.k8s.io/v1', 'apis__discovery.k8s.io__v1.json'],
+  ['apis/events.k8s.io/v1', 'apis__events.k8s.io__v1.json'],
 ]);
 
 export interface OpenApiDocument {
