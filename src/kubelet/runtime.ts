@@ -12,6 +12,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { LocalPods } from '../controllers/kubelet.js';
 import type { EventRecorder } from '../controllers/events.js';
@@ -111,6 +112,7 @@ export class ProcessRuntime implements LocalPods {
   private info: ClusterInfo | undefined;
   private readonly watchdog = new Watchdog();
   private readonly emptyDirs = new EmptyDirs();
+  private addressChecked = false;
   private readonly unsubscribe: () => void;
   private closed = false;
 
@@ -228,11 +230,28 @@ export class ProcessRuntime implements LocalPods {
       if (command) run.containers.set(container.name, new ContainerRun(container, command));
     });
     this.pods.set(key, run);
+    if (!this.addressChecked) this.checkAddress(pod.status.podIP);
     // Out of the store's delivery: spawning and status writes happen after the write that caused them.
     setImmediate(() => {
       for (const container of run.containers.values()) this.startContainer(run, container);
       this.writeStatus(run);
     });
+  }
+
+  /**
+   * Once: can a process listen on a pod IP here? On Linux every 127.x address is
+   * local; on macOS only 127.0.0.1 is, until the others are added as aliases.
+   */
+  private checkAddress(ip: string): void {
+    this.addressChecked = true;
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EADDRNOTAVAIL') return;
+      const alias = process.platform === 'darwin' ? `sudo ifconfig lo0 alias ${ip} up` : `sudo ip addr add ${ip}/32 dev lo`;
+      this.options.log(`exec: pod IPs such as ${ip} are not addresses of this machine, so members cannot listen on them; add each as a loopback alias (${alias}) or give --pod-cidr a range this machine has`);
+    });
+    probe.listen(0, ip, () => probe.close());
+    probe.unref();
   }
 
   private currentPod(run: PodRun): Pod | undefined {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type StartedCluster } from '../../src/index.js';
+import { ManualClock } from '../../src/testing.js';
 import type { KubeObject, Pod } from '../../src/model/types.js';
 
 let dir: string;
@@ -329,4 +330,43 @@ describe('probes against the process', () => {
     await until(() => ready(pod(cluster, 'boot-0')));
     expect(containerStatus(pod(cluster, 'boot-0'))).toMatchObject({ started: true, ready: true, restartCount: 0 });
   }, 20_000);
+});
+
+describe('restart back-off on the cluster clock', () => {
+  it('restarts at once, then waits 10 s, 20 s, ...; a container that ran 10 minutes restarts at once again', async () => {
+    const clock = new ManualClock(Date.now());
+    const stay = join(dir, 'stay');
+    const die = join(dir, 'die');
+    // Exits 1 at once, unless told to stay; then runs until told to die.
+    writeFileSync(join(dir, 'flaky.js'), `const fs = require('node:fs'); if (!fs.existsSync(${JSON.stringify(stay)})) process.exit(1); setInterval(() => { if (fs.existsSync(${JSON.stringify(die)})) process.exit(1); }, 20);`);
+    const cluster = await startCluster({ clock, exec: { 'example/flaky': ['node', join(dir, 'flaky.js')] } });
+    try {
+      cluster.apply(set('flaky', 1, { image: 'example/flaky' }));
+      const status = (): Record<string, any> => containerStatus(pod(cluster, 'flaky-0'));
+      const waiting = (): string | undefined => status().state?.waiting?.message;
+      await until(() => waiting()?.startsWith('back-off 10s') ?? false);
+      expect(status().restartCount).toBe(1);
+      clock.advance(10_000);
+      await until(() => waiting()?.startsWith('back-off 20s') ?? false);
+      expect(status().restartCount).toBe(2);
+      clock.advance(19_000);
+      // Not yet: the back-off is 20 s.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(status().restartCount).toBe(2);
+      clock.advance(1_000);
+      await until(() => waiting()?.startsWith('back-off 40s') ?? false);
+      expect(status().restartCount).toBe(3);
+      writeFileSync(stay, '');
+      clock.advance(40_000);
+      await until(() => status().restartCount === 4 && 'running' in status().state);
+      clock.advance(11 * 60_000);
+      writeFileSync(die, '');
+      // The entry has expired: the restart is immediate, with no CrashLoopBackOff.
+      await until(() => status().restartCount === 5 && 'running' in status().state);
+    } finally {
+      await cluster.close();
+      rmSync(stay, { force: true });
+      rmSync(die, { force: true });
+    }
+  }, 30_000);
 });

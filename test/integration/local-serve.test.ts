@@ -118,6 +118,11 @@ describe.runIf(hasKubectl)('serve --exec, driven by kubectl', () => {
     expect(await kubectl('logs', 'web-0')).toBe('listening as web-0\n');
     expect(await kubectl('logs', 'web-1', '--timestamps')).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z listening as web-1\n$/);
     await until(() => serving.stderr().includes('web-1 | listening as web-1'));
+    expect(await kubectl('logs', 'web-0', '--tail=1', '--since=1h')).toBe('listening as web-0\n');
+    expect(await kubectl('logs', 'web-0', '--limit-bytes=9')).toBe('listening');
+    expect(await kubectl('logs', 'web-0', '--tail=0')).toBe('');
+    const previous = await kubectl('logs', 'web-0', '--previous').catch((error: { stderr: string }) => error.stderr);
+    expect(previous).toContain('previous terminated container "app" in pod "web-0" not found');
   });
 
   it('kubectl scale starts a third process', async () => {
