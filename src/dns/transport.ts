@@ -92,6 +92,12 @@ function readOpenFileLimit(): number | null {
  * and its watches, UDP, the listeners, files and child processes (a 1024 limit
  * gives 768). Where the limit cannot be read (not Linux), 1000.
  */
+/** The descriptors DNS TCP leaves for the API, UDP and files: min(256, limit / 2), or 256 where the limit is unknown. */
+export function descriptorReserve(): number {
+  const limit = readOpenFileLimit();
+  return limit === null ? 256 : Math.min(256, Math.floor(limit / 2));
+}
+
 export function defaultMaxTcpConnections(): number {
   const limit = readOpenFileLimit();
   if (limit === null) return TCP_DEFAULTS.maxConnections;

@@ -22,7 +22,7 @@ function snippet(section: string): string {
 
 let cluster: StartedCluster;
 beforeAll(async () => {
-  cluster = await startCluster({ manifests: [KUBIA_EXAMPLE], api: false });
+  cluster = (await startCluster({ manifests: [KUBIA_EXAMPLE] }));
 });
 afterAll(() => cluster?.close());
 
