@@ -37,6 +37,8 @@ export interface StatefulSetControllerOptions {
 }
 
 const MAX_CREATES_PER_ROUND = 25;
+/** The same bound for Parallel's deletions of condemned members. */
+const MAX_DELETES_PER_ROUND = 25;
 
 /** The update strategy with the apps/v1 defaults (RollingUpdate, partition 0, maxUnavailable 1). */
 export interface UpdateStrategy {
@@ -339,6 +341,7 @@ export class StatefulSetController {
     const { set, members, start, end, ordered } = view;
     let deleted = false;
     let highest = true;
+    let count = 0;
     for (const pod of condemned(members, start, end)) {
       if (isTerminating(pod)) {
         if (ordered) return deleted ? 'wrote' : 'wait';
@@ -349,7 +352,9 @@ export class StatefulSetController {
       highest = false;
       this.deletePod(set, pod);
       deleted = true;
-      if (ordered) break;
+      // Parallel deletes in bounded batches too, one per round, as it creates: a scale
+      // from 70,000 to 2 is many short rounds the store yields between, not one long one.
+      if (ordered || ++count >= MAX_DELETES_PER_ROUND) break;
     }
     return deleted ? 'wrote' : 'next';
   }

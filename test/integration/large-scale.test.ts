@@ -86,6 +86,21 @@ describe('a large scale through the API', { timeout: 120_000 }, () => {
     expect(Math.max(...latencies)).toBeLessThan(50);
   });
 
+  it.each(['OrderedReady', 'Parallel'] as const)('%s: 10,000 → 2 members while DNS answers every probe within 50 ms', { retry: 2 }, async (policy) => {
+    cluster = await startCluster({ dnsPort: 0, apiPort: 0, log: () => {} });
+    cluster.apply(kubia(10_000, policy));
+    expect((await fetch(`${cluster.api.url}/version`)).status).toBe(200);
+    const probes = probe(cluster, 'kubia-0.kubia.default.svc.cluster.local');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const response = await scale(cluster, 2);
+    const latencies = await probes.stop();
+    expect(response.status).toBe(200);
+    expect(cluster.readyMembers('kubia')).toEqual(['kubia-0', 'kubia-1']);
+    await expect(cluster.resolver().resolve4('kubia-2.kubia.default.svc.cluster.local')).rejects.toMatchObject({ code: dns.NOTFOUND });
+    expect(latencies.length).toBeGreaterThan(5);
+    expect(Math.max(...latencies)).toBeLessThan(50);
+  });
+
   it('scales back down to 1 member, highest ordinal first, in linear time', async () => {
     cluster = await startCluster({ dnsPort: 0, apiPort: 0, log: () => {} });
     cluster.apply(kubia(3_000));
