@@ -313,6 +313,9 @@ export async function serve(args: readonly string[], io: ServeIo): Promise<numbe
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
   });
+  // The API's code (fastify) loads on its first request, which would hold DNS
+  // answers up ~150 ms; serve loads it now, before anyone is told to ask.
+  await cluster.loadApi();
   io.stdout(`ready dns=${cluster.dnsServer} api=${cluster.api.url}`);
   await stopped;
   await cluster.close();
