@@ -12,15 +12,17 @@
 // containers while the API server is away.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { hostname as machineName } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HeadlessDnsError } from '../errors.js';
 import { LEASE_ANNOTATION, LOCAL_PROCESS_ANNOTATION } from '../controllers/leases.js';
+import { probeOnce } from '../kubelet/probes.js';
+import { Watchdog } from '../kubelet/watchdog.js';
 import { ipFamily } from '../model/ip.js';
 import { runningConditions, nowTimestamp } from '../model/pods.js';
-import type { Container, Lease, Namespace, Pod, Service, StatefulSet } from '../model/types.js';
+import type { Container, Lease, Namespace, Pod, Probe, Service, StatefulSet } from '../model/types.js';
 
 const DEFAULT_READY_TIMEOUT_SECONDS = 60;
 /** kubelet's default terminationGracePeriodSeconds, when the template names none. */
@@ -211,17 +213,9 @@ class Api {
   }
 }
 
+/** The readiness check: a kubelet tcpSocket probe of the first port (kubelet/probes.ts, as local members use). */
 function probe(ip: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: ip, port });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  return probeOnce({ tcpSocket: { port }, timeoutSeconds: 1 } as Probe, { ip, ports: [], env: process.env, cwd: process.cwd() });
 }
 
 /** Whether ip:port can be bound now: undefined if so, else the error code (EADDRINUSE, EADDRNOTAVAIL, EACCES). */
@@ -333,33 +327,6 @@ export function targetPortWarnings(pod: Pod, services: readonly Service[], publi
   }
   return warnings;
 }
-
-// The watchdog: a tiny Node process in its own session, holding the read end of
-// a pipe whose write end only `run` has (Node opens pipes close-on-exec, so the
-// command does not inherit it). When `run` exits for any reason, SIGKILL included,
-// the kernel closes the pipe; the watchdog then sends the command's process group
-// SIGTERM, then SIGKILL after the grace period, and exits once the group is gone.
-// Node has no prctl(PR_SET_PDEATHSIG), and that would reach the direct child only.
-const WATCHDOG = `
-const group = Number(process.argv[1]);
-const graceMs = Number(process.argv[2]);
-const send = (signal) => { try { process.kill(-group, signal); return true; } catch (error) { return error.code === 'EPERM'; } };
-let fired = false;
-const fire = () => {
-  if (fired) return;
-  fired = true;
-  if (!send('SIGTERM')) process.exit(0);
-  const deadline = Date.now() + graceMs;
-  setInterval(() => {
-    if (!send(0)) process.exit(0);
-    if (Date.now() >= deadline) { send('SIGKILL'); process.exit(0); }
-  }, 50);
-};
-process.stdin.on('end', fire);
-process.stdin.on('close', fire);
-process.stdin.on('error', fire);
-process.stdin.resume();
-`;
 
 type Io = { stdout: (line: string) => void; stderr: (line: string) => void };
 
@@ -591,17 +558,11 @@ async function supervise(options: RunOptions, io: Io): Promise<number> {
     env,
     detached: groups,
   });
-  let watchdog: ChildProcess | undefined;
+  // The same watchdog as local members have (kubelet/watchdog.ts): if run dies, even by SIGKILL, the group is stopped.
+  let watchdog: Watchdog | undefined;
   if (groups && child.pid) {
-    watchdog = spawn(process.execPath, ['-e', WATCHDOG, String(child.pid), String(graceSeconds * 1000)], {
-      stdio: ['pipe', 'ignore', 'ignore'],
-      detached: true,
-      env: {},
-    });
-    watchdog.unref();
-    (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-    watchdog.on('error', () => undefined);
-    watchdog.stdin?.on('error', () => undefined);
+    watchdog = new Watchdog();
+    watchdog.watch(child.pid, graceSeconds * 1000);
   }
   if (child.pid) log(`command running as pid ${child.pid}${watchdog ? ' (process group; the watchdog stops it if run dies)' : ''}`);
   const signalCommand = (signal: NodeJS.Signals): void => {
@@ -765,7 +726,7 @@ async function supervise(options: RunOptions, io: Io): Promise<number> {
   process.off('SIGTERM', forward);
   // What the command left in its group goes with it, as a container's processes do.
   signalCommand('SIGTERM');
-  watchdog?.stdin?.end();
+  watchdog?.close();
   terminated = true;
   ready = false;
   if (!lostLease) {
