@@ -182,6 +182,25 @@ function entriesByPort(view: ServiceView, zone: string, domain: string): Map<str
 }
 
 /**
+ * The entries of a headless Service's own name: one per endpoint and port,
+ * endpoint by endpoint. With many ports over many endpoints (500 × 2,000 is a
+ * million) most could never be sent: an SRV answer holds at most
+ * MAX_SRV_RECORDS, its weight is 1 past 100 entries either way, and A/AAAA
+ * answers need each address once. So past MAX_SRV_RECORDS entries only each
+ * remaining endpoint's first port is kept: the SRV and address answers built
+ * from them are the same, at a bounded cost.
+ */
+function serviceLevelEntries(view: ServiceView, domain: string): Entry[] {
+  const entries: Entry[] = [];
+  for (const endpoint of view.endpoints) {
+    const target = `${endpoint.label}.${domain}`;
+    const ports = entries.length >= MAX_SRV_RECORDS ? endpoint.ports.slice(0, 1) : endpoint.ports;
+    for (const port of ports) entries.push({ host: endpoint.address, port: port.port, target });
+  }
+  return entries;
+}
+
+/**
  * findServices for one Service: the entries a request matches, or undefined
  * when it matches nothing (CoreDNS's errNoItems, an NXDOMAIN).
  */
@@ -205,6 +224,13 @@ export function findServiceEntries(view: ServiceView, request: RecordRequest, zo
     if (shared && request.port !== '' && request.protocol !== '') {
       const entries = entriesByPort(view, zone, domain).get(`${request.port.toLowerCase()} ${request.protocol.toLowerCase()}`) ?? NO_ENTRIES;
       return entries.length > 0 ? (entries as Entry[]) : undefined;
+    }
+    if (shared && request.port === '' && request.protocol === '') {
+      const entries = serviceLevelEntries(view, domain);
+      let byFilter = sharedEntries.get(view);
+      if (!byFilter) sharedEntries.set(view, (byFilter = new Map()));
+      byFilter.set(cacheKey, Object.freeze(entries));
+      return entries.length > 0 ? entries : undefined;
     }
     const entries: Entry[] = [];
     const candidates = request.endpoint ? endpointsLabelled(view, request.endpoint) : view.endpoints;

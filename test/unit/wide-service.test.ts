@@ -3,7 +3,7 @@
 // entries, in the same order, as filtering every endpoint's ports would give.
 
 import { describe, expect, it } from 'vitest';
-import { findServiceEntries, type ServiceView } from '../../src/records/build.js';
+import { addressRecords, findServiceEntries, type ServiceView, srvRecords } from '../../src/records/build.js';
 import { parseRequest } from '../../src/records/names.js';
 
 const ZONE = 'cluster.local.';
@@ -41,5 +41,16 @@ describe('a wide headless Service', () => {
     const first = findServiceEntries(v, parseRequest(`_p0._tcp.wide.default.svc.${ZONE}`, ZONE)!, ZONE);
     expect(findServiceEntries(v, parseRequest(`_p0._tcp.wide.default.svc.${ZONE}`, ZONE)!, ZONE)).toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
+  });
+
+  it('the Service\'s own SRV and A answers are those of every endpoint × port, at a bounded cost', () => {
+    const v = view(500, 100);
+    const domain = `wide.default.svc.${ZONE}`;
+    const every = v.endpoints.flatMap((e) => e.ports.map((p) => ({ host: e.address, port: p.port, target: `${e.label}.${domain}` })));
+    const entries = findServiceEntries(v, parseRequest(domain, ZONE)!, ZONE)!;
+    expect(entries.length).toBeLessThan(every.length / 10);
+    expect(srvRecords(entries, domain, 30)).toEqual(srvRecords(every, domain, 30));
+    expect(addressRecords(entries, domain, 4, 30)).toEqual(addressRecords(every, domain, 4, 30));
+    expect(addressRecords(entries, domain, 4, 30)).toHaveLength(100);
   });
 });
