@@ -136,6 +136,9 @@ export class ProcessRuntime implements LocalPods {
   activate(info: ClusterInfo): void {
     this.info = info;
     for (const pod of this.options.store.list('Pod')) this.consider(pod);
+    // Pods restored from a saved state say what their processes did before: until
+    // they run again here, they are being created, and not ready.
+    for (const run of this.pods.values()) this.writeStatus(run);
   }
 
   /** A member's output, current or previous instance (`kubectl logs [--previous]`). */
