@@ -42,6 +42,8 @@ interface ContainerStatus {
 export class Kubelet {
   private readonly ips: AddressAllocator;
   private readonly used = new Set<string>();
+  /** Pods left Pending because the pod range had no address (namespace/name): tried again when one frees up. */
+  readonly waitingForAddress = new Set<string>();
   /**
    * The last status parts handed out, frozen: pods started in the same second
    * with the same readiness and containers share them instead of each holding a copy.
@@ -65,6 +67,7 @@ export class Kubelet {
 
   /** Keeps the set of pod IPs in use current; called with every pod event. */
   notePod(before: Pod | undefined, after: Pod | undefined): void {
+    if (!after && before) this.waitingForAddress.delete(`${before.metadata.namespace ?? 'default'}/${before.metadata.name}`);
     for (const ip of before?.status?.podIPs?.map((p) => p.ip) ?? (before?.status?.podIP ? [before.status.podIP] : [])) this.used.delete(ip);
     for (const ip of after?.status?.podIPs?.map((p) => p.ip) ?? (after?.status?.podIP ? [after.status.podIP] : [])) this.used.add(ip);
   }
@@ -103,7 +106,7 @@ export class Kubelet {
 
   /** The pod as kubelet would start it, or undefined when there is nothing to start. */
   private started(namespace: string, name: string): Pod | undefined {
-    const pod = this.store.get('Pod', namespace, name);
+    let pod = this.store.get('Pod', namespace, name);
     if (!pod || pod.status?.podIP || pod.metadata.deletionTimestamp) return undefined;
     // A local process stands in for this pod: it reports its own address and readiness.
     if (pod.metadata.annotations?.[LOCAL_PROCESS_ANNOTATION]) return undefined;
@@ -127,10 +130,16 @@ export class Kubelet {
     try {
       ip = this.ips.allocate();
     } catch (error) {
-      if (error instanceof HeadlessDnsError) throw new HeadlessDnsError('IP_EXHAUSTED', `cannot start pod ${namespace}/${name}: ${error.message}`);
+      if (error instanceof HeadlessDnsError) return this.noAddress(pod, nodeName, error.message, scheduled);
       throw error;
     }
     this.used.add(ip);
+    this.waitingForAddress.delete(`${namespace}/${name}`);
+    if (pod.status?.reason === 'NoPodAddress') {
+      // It waited for an address: what it said about that no longer holds.
+      const { reason: _reason, message: _message, ...rest } = pod.status;
+      pod = { ...pod, status: rest };
+    }
     const ready = !(this.startUnready || pod.metadata.annotations?.[START_UNREADY_ANNOTATION] === 'true');
     const now = nowTimestamp();
     if (scheduled) this.placement?.recordScheduled(pod, nodeName!);
@@ -151,6 +160,39 @@ export class Kubelet {
         startTime: now,
         conditions: this.conditions(ready, now),
         containerStatuses: this.containerStatuses(pod.spec.containers, ready, now),
+      },
+    };
+  }
+
+  /**
+   * The pod range is used up: as with a CNI whose IPAM has no address left, the
+   * pod stays Pending with its containers being created, and the kubelet says
+   * why (FailedCreatePodSandBox), once; it starts when an address frees up.
+   */
+  private noAddress(pod: Pod, nodeName: string | undefined, reason: string, scheduled: boolean): Pod | undefined {
+    this.waitingForAddress.add(`${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`);
+    if (pod.status?.reason === 'NoPodAddress') return undefined;
+    if (scheduled && nodeName) this.placement?.recordScheduled(pod, nodeName);
+    const message = `failed to set up the pod network: failed to allocate for range 0: ${reason}`;
+    const source = { component: 'kubelet', host: nodeName ?? 'headless-dns' };
+    this.recorder?.record(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`, source);
+    const now = nowTimestamp();
+    const waiting = { waiting: { reason: 'ContainerCreating' } };
+    return {
+      ...pod,
+      spec: { ...pod.spec, nodeName: nodeName ?? 'headless-dns' },
+      status: {
+        ...(pod.status ?? {}),
+        phase: 'Pending',
+        reason: 'NoPodAddress',
+        message,
+        hostIP: '127.0.0.1',
+        hostIPs: HOST_IPS,
+        conditions: [
+          { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
+          { type: 'Ready', status: 'False', lastTransitionTime: now, reason: 'ContainersNotReady', message: `containers with unready status: [${pod.spec.containers.map((c) => c.name).join(' ')}]` },
+        ],
+        containerStatuses: pod.spec.containers.map((c) => ({ name: c.name, image: c.image ?? '', imageID: '', ready: false, started: false, restartCount: 0, state: waiting })),
       },
     };
   }

@@ -142,6 +142,13 @@ export class ControllerManager {
         case 'Pod': {
           const before = event.previous as Pod | undefined;
           this.kubelet.notePod(before, event.type === 'DELETED' ? undefined : object);
+          // An address freed up: pods that waited for one are tried again.
+          if (event.type === 'DELETED' && (object as Pod).status?.podIP && this.kubelet.waitingForAddress.size) {
+            for (const key of this.kubelet.waitingForAddress) {
+              const at = key.indexOf('/');
+              this.pods.add(key.slice(0, at), key.slice(at + 1));
+            }
+          }
           this.nodes.notePod(before, event.type === 'DELETED' ? undefined : object);
           this.statefulSets.notePod(before, event.type === 'DELETED' ? undefined : object);
           for (const claim of this.volumes.notePod(before, event.type === 'DELETED' ? undefined : object)) this.storage.claims.add(namespace, claim);
