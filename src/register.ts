@@ -26,8 +26,18 @@ try {
 }
 const podIp = process.env.HEADLESS_DNS_POD_IP;
 if (podIp && isIP(podIp)) {
-  listenOnPodIp(podIp);
+  listenOnPodIp(podIp, portsMoved(process.env.HEADLESS_DNS_PORTS));
   if (process.env.HOSTNAME) hostnameOfPod(process.env.HOSTNAME);
+}
+/** HEADLESS_DNS_PORTS: {"8080": 50123, ...}, container port → where it really listens; anything else is ignored. */
+function portsMoved(text: string | undefined): Map<number, number> | undefined {
+  if (!text) return undefined;
+  try {
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    return new Map(Object.entries(parsed).filter(([, to]) => Number.isInteger(to)).map(([from, to]) => [Number(from), to as number]));
+  } catch {
+    return undefined;
+  }
 }
 const zone = (process.env.HEADLESS_DNS_ZONE || 'cluster.local').toLowerCase().replace(/\.$/, '');
 const resolver = new dnsPromises.Resolver({ timeout: 2000, tries: 2 });

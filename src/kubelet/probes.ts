@@ -20,6 +20,8 @@ export interface ProbeTarget {
   readonly ports: Container['ports'];
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /** Where a container port really is, when members share 127.0.0.1 (runtime.ts moveToLoopback). */
+  readonly remap?: (port: number) => number;
 }
 
 interface HttpGet {
@@ -37,6 +39,8 @@ export function probePort(port: number | string | undefined, ports: Container['p
   return ports?.find((p) => p.name === port)?.containerPort;
 }
 
+const mapped = (port: number | undefined, target: ProbeTarget): number | undefined => (port === undefined || !target.remap ? port : target.remap(port));
+
 const seconds = (value: unknown, fallback: number, min = 0): number => (typeof value === 'number' && Number.isFinite(value) && value >= min ? value : fallback);
 
 /** One run of a probe's handler: true on success. */
@@ -46,7 +50,7 @@ export function probeOnce(probe: Probe, target: ProbeTarget): Promise<boolean> {
   if (spec.httpGet) return httpProbe(spec.httpGet as HttpGet, target, timeoutMs);
   if (spec.tcpSocket) {
     const socket = spec.tcpSocket as { port?: number | string; host?: string };
-    return tcpProbe(socket.host || target.ip, probePort(socket.port, target.ports), timeoutMs);
+    return tcpProbe(socket.host || target.ip, mapped(probePort(socket.port, target.ports), target), timeoutMs);
   }
   if (spec.exec) return execProbe((spec.exec as { command?: unknown }).command, target, timeoutMs);
   // grpc probes are not run here; a probe with no handler the kubelet knows fails.
@@ -54,7 +58,7 @@ export function probeOnce(probe: Probe, target: ProbeTarget): Promise<boolean> {
 }
 
 function httpProbe(get: HttpGet, target: ProbeTarget, timeoutMs: number): Promise<boolean> {
-  const port = probePort(get.port, target.ports);
+  const port = mapped(probePort(get.port, target.ports), target);
   if (port === undefined) return Promise.resolve(false);
   const https = (get.scheme ?? 'HTTP').toUpperCase() === 'HTTPS';
   const headers: Record<string, string> = { 'User-Agent': 'kube-probe/1.32', Accept: '*/*' };

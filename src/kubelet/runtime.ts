@@ -81,6 +81,8 @@ class ContainerRun {
   restartTimer: ClockTimer | undefined;
   killTimer: NodeJS.Timeout | undefined;
   probers: Prober[] = [];
+  /** Container port → the port it really listens on, when members share 127.0.0.1 (moveToLoopback). */
+  readonly portMap = new Map<number, number>();
   startedAtMs = 0;
   /** The process exited (or never started) and will not be started again. */
   done = false;
@@ -112,7 +114,8 @@ export class ProcessRuntime implements LocalPods {
   private info: ClusterInfo | undefined;
   private readonly watchdog = new Watchdog();
   private readonly emptyDirs = new EmptyDirs();
-  private addressChecked = false;
+  /** Can members listen on their pod IPs here? Asked once, with the first member's. */
+  private podIpsLocal: Promise<boolean> | undefined;
   private readonly unsubscribe: () => void;
   private closed = false;
 
@@ -233,9 +236,10 @@ export class ProcessRuntime implements LocalPods {
       if (command) run.containers.set(container.name, new ContainerRun(container, command));
     });
     this.pods.set(key, run);
-    if (!this.addressChecked) this.checkAddress(pod.status.podIP);
+    this.podIpsLocal ??= this.checkAddress(pod.status.podIP);
     // Out of the store's delivery: spawning and status writes happen after the write that caused them.
-    setImmediate(() => {
+    void this.podIpsLocal.then(async (local) => {
+      if (!local && pod.status?.podIP !== '127.0.0.1') await this.moveToLoopback(run);
       for (const container of run.containers.values()) this.startContainer(run, container);
       this.writeStatus(run);
     });
@@ -244,17 +248,55 @@ export class ProcessRuntime implements LocalPods {
   /**
    * Once: can a process listen on a pod IP here? On Linux every 127.x address is
    * local; on macOS only 127.0.0.1 is, until the others are added as aliases.
+   * Where they are not, members share 127.0.0.1, each on ports of its own.
    */
-  private checkAddress(ip: string): void {
-    this.addressChecked = true;
-    const probe = createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EADDRNOTAVAIL') return;
-      const alias = process.platform === 'darwin' ? `sudo ifconfig lo0 alias ${ip} up` : `sudo ip addr add ${ip}/32 dev lo`;
-      this.options.log(`exec: pod IPs such as ${ip} are not addresses of this machine, so members cannot listen on them; add each as a loopback alias (${alias}) or give --pod-cidr a range this machine has`);
+  private checkAddress(ip: string): Promise<boolean> {
+    return new Promise((resolve) => {
+      const probe = createServer();
+      probe.once('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EADDRNOTAVAIL') return resolve(true);
+        const alias = process.platform === 'darwin' ? `sudo ifconfig lo0 alias ${ip} up` : `sudo ip addr add ${ip}/32 dev lo`;
+        this.options.log(
+          `exec: pod IPs such as ${ip} are not addresses of this machine, so members share 127.0.0.1, each on ports of its own (SRV records carry them where a Service's targetPort names the port); ` +
+            `for every member on the same port at its own address, as in a cluster, add each pod IP as a loopback alias (${alias}) or give --pod-cidr a range this machine has`,
+        );
+        resolve(false);
+      });
+      probe.listen(0, ip, () => probe.close(() => resolve(true)));
     });
-    probe.listen(0, ip, () => probe.close());
-    probe.unref();
+  }
+
+  /**
+   * Members that cannot have their pod IP (see checkAddress) get 127.0.0.1 and a
+   * free port for each container port: the pod is rewritten so its status and
+   * container ports say where it really listens, which is what EndpointSlices
+   * and DNS then carry. The Node preload moves the app's listen there (HEADLESS_DNS_PORTS).
+   */
+  private async moveToLoopback(run: PodRun): Promise<void> {
+    const pod = this.currentPod(run);
+    if (!pod) return;
+    const containers = [];
+    for (const container of pod.spec.containers) {
+      const local = run.containers.get(container.name);
+      if (!local || !container.ports?.length) {
+        containers.push(container);
+        continue;
+      }
+      const ports = [];
+      for (const port of container.ports) {
+        const host = await freePort();
+        if ((port.protocol ?? 'TCP') === 'TCP') local.portMap.set(port.containerPort, host);
+        ports.push({ ...port, containerPort: host });
+      }
+      containers.push({ ...container, ports });
+    }
+    const current = this.currentPod(run);
+    if (!current || this.closed) return;
+    try {
+      this.options.store.apply([{ ...current, spec: { ...current.spec, containers }, status: { ...(current.status ?? {}), podIP: '127.0.0.1', podIPs: [{ ip: '127.0.0.1' }] } }], 'update');
+    } catch (error) {
+      this.options.log(`pod ${run.namespace}/${run.name}: ${(error as Error).message}`);
+    }
   }
 
   private currentPod(run: PodRun): Pod | undefined {
@@ -282,7 +324,7 @@ export class ProcessRuntime implements LocalPods {
     try {
       const vars = containerEnv(pod, container.spec, this.options.store.list('Service', run.namespace) as Service[]);
       argv = container.command.expand ? expandArgv(container.command.argv, vars) : [...container.command.argv];
-      env = this.environment(pod, [...vars, ...mountVariables(container.spec, volumes.dirs)]);
+      env = this.environment(pod, [...vars, ...mountVariables(container.spec, volumes.dirs)], container.portMap);
     } catch (error) {
       if (error instanceof EnvProblem) return this.failToCreate(run, container, 'CreateContainerConfigError', error.message);
       throw error;
@@ -334,7 +376,7 @@ export class ProcessRuntime implements LocalPods {
     this.options.recorder?.record(pod, 'Normal', 'Created', `Created container: ${container.spec.name}`, source, fieldPath);
   }
 
-  private environment(pod: Pod, vars: readonly [string, string][]): NodeJS.ProcessEnv {
+  private environment(pod: Pod, vars: readonly [string, string][], portMap?: ReadonlyMap<number, number>): NodeJS.ProcessEnv {
     // The machine's own environment underneath (PATH, HOME: a local process needs them to find `node`), the pod's on top.
     const env: NodeJS.ProcessEnv = { ...process.env };
     const hostname = (typeof pod.spec.hostname === 'string' && pod.spec.hostname) || pod.metadata.name.slice(0, 63);
@@ -344,6 +386,7 @@ export class ProcessRuntime implements LocalPods {
     env.HEADLESS_DNS_ZONE = this.info!.zone;
     if (this.info!.api) env.HEADLESS_DNS_API = this.info!.api;
     env.HEADLESS_DNS_POD_IP = pod.status?.podIP ?? '';
+    if (portMap?.size) env.HEADLESS_DNS_PORTS = JSON.stringify(Object.fromEntries(portMap));
     if (this.options.preload) {
       const inherited = env.NODE_OPTIONS ?? '';
       const flag = `--import ${JSON.stringify(this.options.preload)}`;
@@ -377,7 +420,7 @@ export class ProcessRuntime implements LocalPods {
   }
 
   private startProbes(run: PodRun, container: ContainerRun, pod: Pod, env: NodeJS.ProcessEnv, cwd: string): void {
-    const target = { ip: pod.status?.podIP ?? '127.0.0.1', ports: container.spec.ports, env, cwd };
+    const target = { ip: pod.status?.podIP ?? '127.0.0.1', ports: container.spec.ports, env, cwd, ...(container.portMap.size ? { remap: (port: number) => container.portMap.get(port) ?? port } : {}) };
     const { startupProbe, readinessProbe, livenessProbe } = container.spec;
     const child = container.child;
     const current = (): boolean => container.child === child && !run.stopping;
@@ -664,3 +707,16 @@ function formatDuration(ms: number): string {
 }
 
 const SIGNALS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+
+/** A port nobody listens on now, from the system (bound to 127.0.0.1 and let go). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

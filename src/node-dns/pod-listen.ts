@@ -12,8 +12,28 @@ const ANY = new Set(['0.0.0.0', '::', '']);
 
 type ListenArgs = unknown[];
 
-/** The listen arguments with a port and no specific address bound to `ip`; others as given. */
-export function onPodIp(args: ListenArgs, ip: string): ListenArgs {
+/**
+ * The listen arguments with a port and no specific address bound to `ip`;
+ * others as given. `ports` moves a port elsewhere too (members sharing
+ * 127.0.0.1, each on ports of its own: HEADLESS_DNS_PORTS).
+ */
+export function onPodIp(args: ListenArgs, ip: string, ports?: ReadonlyMap<number, number>): ListenArgs {
+  if (!ports?.size) return onIp(args, ip);
+  const moved = onIp(args, ip);
+  const [first] = moved;
+  if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))) {
+    const to = ports.get(Number(first));
+    return to === undefined ? moved : [to, ...moved.slice(1)];
+  }
+  if (first !== null && typeof first === 'object' && !Array.isArray(first)) {
+    const options = first as { port?: unknown };
+    const to = options.port === undefined ? undefined : ports.get(Number(options.port));
+    return to === undefined ? moved : [{ ...options, port: to }, ...moved.slice(1)];
+  }
+  return moved;
+}
+
+function onIp(args: ListenArgs, ip: string): ListenArgs {
   const [first, second] = args;
   if (first === undefined || typeof first === 'function') return [0, ip, ...args];
   if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))) {
@@ -31,10 +51,10 @@ export function onPodIp(args: ListenArgs, ip: string): ListenArgs {
 }
 
 /** Makes every net.Server (http, https, express, fastify...) listen on the pod's IP by default. */
-export function listenOnPodIp(ip: string): void {
+export function listenOnPodIp(ip: string, ports?: ReadonlyMap<number, number>): void {
   const original = Server.prototype.listen;
   const patched = function (this: Server, ...args: ListenArgs): Server {
-    return (original as (...a: ListenArgs) => Server).apply(this, onPodIp(args, ip));
+    return (original as (...a: ListenArgs) => Server).apply(this, onPodIp(args, ip, ports));
   };
   Server.prototype.listen = patched as typeof Server.prototype.listen;
 }

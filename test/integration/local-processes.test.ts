@@ -370,3 +370,38 @@ describe('restart back-off on the cluster clock', () => {
     }
   }, 30_000);
 });
+
+describe('where pod IPs are not addresses of this machine (macOS without aliases)', () => {
+  it('members share 127.0.0.1, each on a port of its own, which the pod, DNS and probes say', async () => {
+    const logs: string[] = [];
+    // 10.250.0.0/16 is no address here, as 127.10.0.0/16 is none on a Mac without aliases.
+    const cluster = await startCluster({ podCidr: '10.250.0.0/16', log: (line) => logs.push(line), exec: { 'example/book': ['node', join(dir, 'book.js')] } });
+    try {
+      const objects = set('shared', 2, { image: 'example/book', readinessProbe: { httpGet: { port: 8080 }, periodSeconds: 1 } }).map((o) =>
+        // A named targetPort: each member's own port is what its endpoint (and SRV) carries.
+        o.kind === 'Service' ? { ...o, spec: { ...o.spec, ports: [{ name: 'http', port: 8080, targetPort: 'http' }] } } : o,
+      ) as KubeObject[];
+      cluster.apply(objects);
+      await until(() => ready(pod(cluster, 'shared-0')) && ready(pod(cluster, 'shared-1')), 15_000);
+      expect(logs.join('\n')).toContain('exec: pod IPs such as 10.250.0.1 are not addresses of this machine, so members share 127.0.0.1');
+      const ports = ['shared-0', 'shared-1'].map((name) => {
+        const p = pod(cluster, name)!;
+        expect(p.status?.podIP).toBe('127.0.0.1');
+        return p.spec.containers[0]!.ports![0]!.containerPort;
+      });
+      expect(ports[0]).not.toBe(ports[1]);
+      expect(ports).not.toContain(8080);
+      // The app's listen(8080) is where the pod says; each answers as itself.
+      expect((await httpGet('127.0.0.1', ports[0]!)).body).toBe('shared-0');
+      expect((await httpGet('127.0.0.1', ports[1]!)).body).toBe('shared-1');
+      const srv = await cluster.resolver().resolveSrv('_http._tcp.shared.default.svc.cluster.local');
+      expect(srv.map((r) => [r.name, r.port]).sort()).toEqual([
+        ['shared-0.shared.default.svc.cluster.local', ports[0]],
+        ['shared-1.shared.default.svc.cluster.local', ports[1]],
+      ]);
+      expect(await cluster.resolver().resolve4('shared-1.shared.default.svc.cluster.local')).toEqual(['127.0.0.1']);
+    } finally {
+      await cluster.close();
+    }
+  }, 30_000);
+});

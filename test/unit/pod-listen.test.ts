@@ -32,3 +32,15 @@ describe('listen arguments on the pod IP', () => {
     expect(onPodIp(args as unknown[], IP)).toEqual(args);
   });
 });
+
+describe('listen arguments with ports moved (members sharing 127.0.0.1)', () => {
+  const ports = new Map([[8080, 50123]]);
+  it.each([
+    ['listen(8080)', [8080], [50123, IP]],
+    ['listen(8080, cb)', [8080, cb], [50123, IP, cb]],
+    ['listen({ port: 8080 })', [{ port: 8080 }], [{ port: 50123, host: IP }]],
+    ['listen(9090): not moved', [9090], [9090, IP]],
+  ])('%s', (_name, args, expected) => {
+    expect(onPodIp(args as unknown[], IP, ports)).toEqual(expected);
+  });
+});
