@@ -19,7 +19,8 @@ import { type LoadedManifests, loadManifestSources, namingManifestNamespaces } f
 import { isPodReady, isTerminating, controllerOf } from './model/pods.js';
 import type { Kind, KubeObject, Node, Pod, StatefulSet } from './model/types.js';
 import { parseLabelSelector } from './api/selectors.js';
-import { type ClusterRoute, lookupVia, routeNodeDns } from './node-dns/patch.js';
+import { type ClusterRoute, lookupVia, routeNodeDns, searchingResolver } from './node-dns/patch.js';
+import { podSearchList } from './node-dns/search.js';
 import { registryAddresses } from './node-dns/registry.js';
 import { isSubdomain } from './records/names.js';
 import type { StoreEventType } from './store/store.js';
@@ -30,6 +31,13 @@ import { ObjectStore } from './store/store.js';
 import { packageFile } from './package-root.js';
 import { asksForExec, stampExecDirs } from './kubelet/exec.js';
 import type { ProcessRuntime } from './kubelet/runtime.js';
+
+/**
+ * dns.lookup's shape, taking a `namespace` option too: names are then tried as a
+ * pod in that namespace tries them (search list, ndots:5), short names included.
+ */
+export type ClusterLookup = typeof import('node:dns').lookup &
+  ((hostname: string, options: import('node:dns').LookupOptions & { namespace?: string }, callback: (error: NodeJS.ErrnoException | null, address: string | import('node:dns').LookupAddress[], family?: number) => void) => void);
 
 export interface Address {
   host: string;
@@ -115,12 +123,17 @@ export interface DnsCluster {
   /** The node's kubelet reports Ready again: taints go, pods not yet evicted are Ready again, terminating ones finish. */
   restoreNode(node: string): Node;
   /** A node:dns promises Resolver that asks this cluster. */
-  resolver(options?: { timeout?: number; tries?: number }): dnsPromises.Resolver;
+  /**
+   * A Resolver pointed at this cluster's DNS. With `namespace`, names are tried
+   * as a pod in that namespace tries them (its search list, ndots:5), so
+   * `resolveSrv('kubia')` from `default` finds kubia.default.svc.cluster.local.
+   */
+  resolver(options?: { timeout?: number; tries?: number; namespace?: string }): dnsPromises.Resolver;
   /**
    * A drop-in `lookup` for net, http and undici: cluster names from the registry,
    * every other name from the OS. `http.get(url, { lookup: cluster.lookup })`.
    */
-  readonly lookup: typeof import('node:dns').lookup;
+  readonly lookup: ClusterLookup;
   /**
    * Routes this cluster's zone through the registry for the whole process
    * (dns.lookup, dns.resolve*, and so global fetch) until the returned function
@@ -396,16 +409,17 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
   dnsServerText = dnsServer;
   runtime?.activate({ dns: dnsServer, zone: options.zone.replace(/\.$/, ''), ...(apiServer ? { api: api.url } : {}) });
 
-  const resolver = ({ timeout = 2000, tries = 1 } = {}): dnsPromises.Resolver => {
+  const resolver = ({ timeout = 2000, tries = 1, namespace }: { timeout?: number; tries?: number; namespace?: string } = {}): dnsPromises.Resolver => {
     const made = new dnsPromises.Resolver({ timeout, tries });
     made.setServers([dnsServer]);
-    return made;
+    return namespace === undefined ? made : searchingResolver(made, podSearchList(namespace, zone));
   };
   const zone = options.zone.replace(/\.$/, '');
   const route: ClusterRoute = {
     owns: (hostname) => isSubdomain(zone, hostname),
     addresses: async (hostname, families) => registryAddresses(index, hostname, families),
     resolver: () => resolver(),
+    searchIn: (namespace) => podSearchList(namespace, zone),
   };
   const unroutes = new Set<() => void>();
   const waiters = new Set<() => void>();
@@ -578,7 +592,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
       return found.log.read().map((line) => line.text);
     },
     resolver,
-    lookup: lookupVia(route),
+    lookup: lookupVia(route) as ClusterLookup,
     routeProcessDns: () => {
       const unroute = routeNodeDns(route);
       const remove = (): void => {

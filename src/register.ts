@@ -4,6 +4,8 @@
 //   HEADLESS_DNS       host:port of the DNS server (default 127.0.0.1:1053; also
 //                      localhost:PORT, [::1]:PORT, or a host alone for port 1053)
 //   HEADLESS_DNS_ZONE  the cluster domain (default cluster.local)
+//   HEADLESS_DNS_SEARCH, HEADLESS_DNS_NDOTS  a pod's search list and ndots (set for
+//                      members): names are tried as a pod's resolver tries them
 //   HEADLESS_DNS_POD_IP set for members headless-dns runs: servers that listen on
 //                      every address listen on this pod IP instead, and
 //                      os.hostname() is the pod's HOSTNAME (pod-listen.ts)
@@ -13,6 +15,7 @@ import { isSubdomain } from './records/names.js';
 import { type LookupAddress, routeNodeDns } from './node-dns/patch.js';
 import { parseDnsServer } from './node-dns/server-address.js';
 import { hostnameOfPod, listenOnPodIp } from './node-dns/pod-listen.js';
+import { searchListFromEnv } from './node-dns/search.js';
 import { isIP } from 'node:net';
 
 let server: string;
@@ -54,7 +57,10 @@ async function family(hostname: string, which: 4 | 6): Promise<LookupAddress[]> 
   }
 }
 
+// Members headless-dns starts or attaches resolve as in their pod: short names through its search list.
+const search = searchListFromEnv(process.env);
 routeNodeDns({
+  ...(search ? { search } : {}),
   owns: (hostname) => isSubdomain(zone, hostname),
   addresses: async (hostname, families) => (await Promise.all(families.map((f) => family(hostname, f)))).flat(),
   resolver: () => resolver,

@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { HeadlessDnsError } from '../errors.js';
 import { LEASE_ANNOTATION, LOCAL_PROCESS_ANNOTATION } from '../controllers/leases.js';
 import { probeOnce } from '../kubelet/probes.js';
+import { podDnsEnv } from '../kubelet/env.js';
 import { Watchdog } from '../kubelet/watchdog.js';
 import { ipFamily } from '../model/ip.js';
 import { runningConditions, nowTimestamp } from '../model/pods.js';
@@ -547,6 +548,8 @@ async function supervise(options: RunOptions, io: Io): Promise<number> {
     HEADLESS_DNS_ZONE: info.zone,
     HEADLESS_DNS_API: options.api,
     NODE_OPTIONS: nodeOptions,
+    // Short names as in the pod: its search list for the preload and glibc (as local members get it).
+    ...podDnsEnv(pod, info.zone),
   };
   // Process groups (and so the watchdog) are POSIX; on Windows the command is a plain child.
   const groups = process.platform !== 'win32';

@@ -140,3 +140,42 @@ export function expandArgv(argv: readonly string[], env: readonly [string, strin
   const map = new Map(env);
   return argv.map((part) => expandVars(part, (name) => map.get(name)));
 }
+
+/**
+ * The resolver settings a pod's /etc/resolv.conf gets (pkg/kubelet/network/dns
+ * GetPodDNS): for ClusterFirst, `search <ns>.svc.<zone> svc.<zone> <zone>`,
+ * `options ndots:5`, then `dnsConfig.searches` and `dnsConfig.options` merged in;
+ * for None, `dnsConfig` alone; for Default, the node's own (none of ours).
+ */
+export function podDnsSettings(pod: Pod, zone: string): { searches: string[]; ndots: number } | undefined {
+  const policy = typeof pod.spec.dnsPolicy === 'string' ? pod.spec.dnsPolicy : 'ClusterFirst';
+  const config = (pod.spec.dnsConfig ?? {}) as { searches?: unknown; options?: { name?: unknown; value?: unknown }[] };
+  const z = zone.replace(/\.$/, '');
+  const namespace = pod.metadata.namespace ?? 'default';
+  let searches: string[];
+  let ndots: number;
+  if (policy === 'ClusterFirst' || policy === 'ClusterFirstWithHostNet') {
+    searches = [`${namespace}.svc.${z}`, `svc.${z}`, z];
+    ndots = 5;
+  } else if (policy === 'None') {
+    searches = [];
+    ndots = 1;
+  } else return undefined;
+  for (const search of Array.isArray(config.searches) ? config.searches : []) if (typeof search === 'string' && !searches.includes(search)) searches.push(search);
+  for (const option of Array.isArray(config.options) ? config.options : []) {
+    if (option?.name === 'ndots' && typeof option.value === 'string' && /^\d+$/.test(option.value)) ndots = Math.min(15, Number(option.value));
+  }
+  return searches.length ? { searches, ndots } : undefined;
+}
+
+/**
+ * The pod's search list in the environment: HEADLESS_DNS_SEARCH/NDOTS for the
+ * Node preload, LOCALDOMAIN/RES_OPTIONS for glibc's resolver (which then tries
+ * short names as in the pod, wherever the OS sends the zone to headless-dns).
+ */
+export function podDnsEnv(pod: Pod, zone: string): Record<string, string> {
+  const settings = podDnsSettings(pod, zone);
+  if (!settings) return {};
+  const searches = settings.searches.join(' ');
+  return { HEADLESS_DNS_SEARCH: searches, HEADLESS_DNS_NDOTS: String(settings.ndots), LOCALDOMAIN: searches, RES_OPTIONS: `ndots:${settings.ndots}` };
+}

@@ -21,7 +21,7 @@ import type { Clock, ClockTimer } from '../model/clock.js';
 import { rfc3339At } from '../model/timestamp.js';
 import type { Container, Pod, PodCondition, Service } from '../model/types.js';
 import type { ObjectStore, StoreEvent } from '../store/store.js';
-import { containerEnv, EnvProblem, expandArgv } from './env.js';
+import { containerEnv, EnvProblem, expandArgv, podDnsEnv } from './env.js';
 import { type CommandProblem, type ExecMap, type LocalCommand, localCommand, runsLocally } from './exec.js';
 import { ContainerLog, type LogLine } from './logs.js';
 import { Prober } from './probes.js';
@@ -386,6 +386,9 @@ export class ProcessRuntime implements LocalPods {
     env.HEADLESS_DNS_ZONE = this.info!.zone;
     if (this.info!.api) env.HEADLESS_DNS_API = this.info!.api;
     env.HEADLESS_DNS_POD_IP = pod.status?.podIP ?? '';
+    // The pod's search list, for the preload (Node) and for glibc's resolver (LOCALDOMAIN,
+    // RES_OPTIONS), so short names resolve as in the pod where the OS routes the zone here.
+    Object.assign(env, podDnsEnv(pod, this.info!.zone));
     if (portMap?.size) env.HEADLESS_DNS_PORTS = JSON.stringify(Object.fromEntries(portMap));
     if (this.options.preload) {
       const inherited = env.NODE_OPTIONS ?? '';

@@ -5,6 +5,7 @@
 
 import dns from 'node:dns';
 import { syncBuiltinESMExports } from 'node:module';
+import { type SearchList, searchCandidates } from './search.js';
 
 export interface LookupAddress {
   address: string;
@@ -19,6 +20,10 @@ export interface ClusterRoute {
   addresses(hostname: string, families: readonly (4 | 6)[]): Promise<LookupAddress[]>;
   /** The resolver to use for dns.resolve* on its names. */
   resolver?(): dns.promises.Resolver;
+  /** Resolve as a pod does: names are tried with this search list and ndots (search.ts). */
+  readonly search?: SearchList;
+  /** The search list of a pod in this namespace, for lookups that name one. */
+  searchIn?(namespace: string): SearchList;
 }
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address?: string | LookupAddress[], family?: number) => void;
@@ -53,18 +58,51 @@ function routeFor(hostname: string): ClusterRoute | undefined {
   return routes.find((route) => route.owns(name));
 }
 
+/**
+ * The names to try for `hostname`: itself (no trailing dot), or with a search
+ * list the ones a pod's resolver tries, in its order.
+ */
+function candidates(hostname: string, search: SearchList | undefined): string[] {
+  const name = String(hostname).toLowerCase();
+  return search ? searchCandidates(name, search) : [name.replace(/\.$/, '')];
+}
+
+/**
+ * Addresses of `hostname` as the route (and its search list) resolve it: each
+ * candidate the route owns is asked in turn, a miss trying the next; the first
+ * one it does not own goes to the OS (with the name as given) and ends the walk.
+ */
+async function lookupWalk(
+  hostname: string,
+  options: LookupOptions,
+  owner: (name: string) => ClusterRoute | undefined,
+  search: SearchList | undefined,
+): Promise<{ found: LookupAddress[] } | { os: true }> {
+  for (const name of candidates(hostname, search)) {
+    const route = owner(name);
+    if (!route) return { os: true };
+    const found = await route.addresses(name, familiesOf(options));
+    if (found.length > 0) return { found };
+  }
+  return { found: [] };
+}
+
 /** A dns.lookup-compatible function that asks the route for its names and the OS for the rest. */
 export function lookupVia(route: ClusterRoute, fallback: typeof dns.lookup = original.lookup): typeof dns.lookup {
   const lookup = (hostname: string, optionsOrCallback: unknown, maybeCallback?: LookupCallback): void => {
     const callback = (typeof optionsOrCallback === 'function' ? optionsOrCallback : maybeCallback) as LookupCallback;
-    const options = normalize(typeof optionsOrCallback === 'function' ? undefined : optionsOrCallback);
-    const name = String(hostname).toLowerCase().replace(/\.$/, '');
-    if (!route.owns(name)) {
-      (fallback as (h: string, o: LookupOptions, c: LookupCallback) => void)(hostname, options, callback);
-      return;
-    }
-    route.addresses(name, familiesOf(options)).then(
-      (found) => {
+    const given = typeof optionsOrCallback === 'function' ? undefined : optionsOrCallback;
+    const options = normalize(given);
+    // A namespace in the options resolves as a pod in it would (the fixture's lookup).
+    const namespace = (given as { namespace?: unknown } | undefined)?.namespace;
+    const search = typeof namespace === 'string' && route.searchIn ? route.searchIn(namespace) : route.search;
+    lookupWalk(hostname, options, (name) => (route.owns(name) ? route : undefined), search).then(
+      (result) => {
+        if ('os' in result) {
+          const { namespace: _namespace, ...plain } = options as LookupOptions & { namespace?: string };
+          return (fallback as (h: string, o: LookupOptions, c: LookupCallback) => void)(hostname, plain, callback);
+        }
+        const found = result.found;
         if (found.length === 0) return callback(notFound(hostname));
         if (options.all) return callback(null, found);
         return callback(null, found[0]!.address, found[0]!.family);
@@ -75,19 +113,63 @@ export function lookupVia(route: ClusterRoute, fallback: typeof dns.lookup = ori
   return lookup as unknown as typeof dns.lookup;
 }
 
+/** The search list of the process's routes: a member's (register.ts), if any route has one. */
+function processSearch(): SearchList | undefined {
+  return routes.find((route) => route.search)?.search;
+}
+
 function patchedLookup(hostname: string, optionsOrCallback: unknown, maybeCallback?: LookupCallback): void {
-  const route = routeFor(String(hostname));
-  const call = route ? lookupVia(route) : original.lookup;
-  (call as (h: string, o: unknown, c?: LookupCallback) => void)(hostname, optionsOrCallback, maybeCallback);
+  const search = processSearch();
+  const route = search ? undefined : routeFor(String(hostname));
+  if (!search && !route) return void (original.lookup as (h: string, o: unknown, c?: LookupCallback) => void)(hostname, optionsOrCallback, maybeCallback);
+  const callback = (typeof optionsOrCallback === 'function' ? optionsOrCallback : maybeCallback) as LookupCallback;
+  const options = normalize(typeof optionsOrCallback === 'function' ? undefined : optionsOrCallback);
+  lookupWalk(hostname, options, routeFor, search).then(
+    (result) => {
+      if ('os' in result) return (original.lookup as (h: string, o: LookupOptions, c: LookupCallback) => void)(hostname, options, callback);
+      if (result.found.length === 0) return callback(notFound(hostname));
+      if (options.all) return callback(null, result.found);
+      return callback(null, result.found[0]!.address, result.found[0]!.family);
+    },
+    (error: NodeJS.ErrnoException) => callback(error),
+  );
 }
 
 async function patchedPromisesLookup(hostname: string, options?: unknown): Promise<unknown> {
-  const route = routeFor(String(hostname));
-  if (!route) return (original.promisesLookup as (h: string, o?: unknown) => Promise<unknown>)(hostname, options);
+  const search = processSearch();
+  if (!search && !routeFor(String(hostname))) return (original.promisesLookup as (h: string, o?: unknown) => Promise<unknown>)(hostname, options);
   const opts = normalize(options);
-  const found = await route.addresses(String(hostname).toLowerCase().replace(/\.$/, ''), familiesOf(opts));
-  if (found.length === 0) throw notFound(hostname);
-  return opts.all ? found : found[0];
+  const result = await lookupWalk(hostname, opts, routeFor, search);
+  if ('os' in result) return (original.promisesLookup as (h: string, o?: unknown) => Promise<unknown>)(hostname, options);
+  if (result.found.length === 0) throw notFound(hostname);
+  return opts.all ? result.found : result.found[0];
+}
+
+const MISSES = new Set(['ENOTFOUND', 'ENODATA', 'NOTFOUND', 'NODATA']);
+
+/**
+ * dns.resolve*(hostname) as the routes (and a member's search list) answer it:
+ * candidates a route owns are asked through its resolver, a miss (no such name,
+ * no data) trying the next; the first one no route owns goes to `plain` with
+ * the name as given. Undefined when no route is concerned.
+ */
+function resolveWalk(method: string, hostname: string, args: unknown[], plain: (...a: unknown[]) => Promise<unknown>): Promise<unknown> | undefined {
+  const search = processSearch();
+  if (!search && !routeFor(String(hostname))?.resolver) return undefined;
+  return (async () => {
+    let last: unknown;
+    for (const name of candidates(String(hostname), search)) {
+      const resolver = routeFor(name)?.resolver?.();
+      if (!resolver) return plain(hostname, ...args);
+      try {
+        return await (resolver as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!(name, ...args);
+      } catch (error) {
+        if (!MISSES.has(String((error as NodeJS.ErrnoException).code))) throw error;
+        last = error;
+      }
+    }
+    throw last ?? notFound(String(hostname));
+  })();
 }
 
 function install(): void {
@@ -99,23 +181,20 @@ function install(): void {
     originalResolve.set(method, plain);
     originalPromisesResolve.set(method, promised);
     (dns as unknown as Record<string, unknown>)[method] = (hostname: string, ...rest: unknown[]) => {
-      const route = routeFor(String(hostname));
-      const resolver = route?.resolver?.();
       const callback = rest[rest.length - 1] as (error: Error | null, result?: unknown) => void;
-      if (!resolver) return (plain as (...a: unknown[]) => unknown)(hostname, ...rest);
       const args = rest.slice(0, -1);
-      ((resolver as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!)(hostname, ...args).then(
+      const viaOs = (name: unknown, ...a: unknown[]): Promise<unknown> =>
+        new Promise((resolve, reject) => (plain as (...x: unknown[]) => unknown)(name, ...a, (error: Error | null, result: unknown) => (error ? reject(error) : resolve(result))));
+      const walk = resolveWalk(method, hostname, args, viaOs);
+      if (!walk) return (plain as (...a: unknown[]) => unknown)(hostname, ...rest);
+      walk.then(
         (result) => callback(null, result),
         (error: Error) => callback(error),
       );
       return undefined;
     };
-    (dns.promises as unknown as Record<string, unknown>)[method] = (hostname: string, ...rest: unknown[]) => {
-      const route = routeFor(String(hostname));
-      const resolver = route?.resolver?.();
-      if (!resolver) return (promised as (...a: unknown[]) => unknown)(hostname, ...rest);
-      return ((resolver as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!)(hostname, ...rest);
-    };
+    (dns.promises as unknown as Record<string, unknown>)[method] = (hostname: string, ...rest: unknown[]) =>
+      resolveWalk(method, hostname, rest, promised as (...a: unknown[]) => Promise<unknown>) ?? (promised as (...a: unknown[]) => unknown)(hostname, ...rest);
   }
   // ESM named imports of node:dns see the patched functions too.
   syncBuiltinESMExports();
@@ -146,4 +225,29 @@ export function routeNodeDns(route: ClusterRoute): () => void {
     routes.splice(routes.indexOf(route), 1);
     if (routes.length === 0) uninstall();
   };
+}
+
+/**
+ * A Resolver whose resolve* methods try names as a pod with this search list
+ * would (the fixture's `resolver({ namespace })`): each candidate in turn, a
+ * miss (no such name, no data, or refused as outside the zone) trying the next.
+ */
+export function searchingResolver(resolver: dns.promises.Resolver, search: SearchList): dns.promises.Resolver {
+  const misses = new Set([...MISSES, 'EREFUSED', 'REFUSED']);
+  for (const method of RESOLVE_METHODS) {
+    const own = (resolver as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!.bind(resolver);
+    (resolver as unknown as Record<string, unknown>)[method] = async (hostname: string, ...rest: unknown[]) => {
+      let last: unknown;
+      for (const name of candidates(hostname, search)) {
+        try {
+          return await own(name, ...rest);
+        } catch (error) {
+          if (!misses.has(String((error as NodeJS.ErrnoException).code))) throw error;
+          last = error;
+        }
+      }
+      throw last;
+    };
+  }
+  return resolver;
 }
