@@ -67,7 +67,7 @@ describe('a member process', () => {
   it('resolves short names as in its pod, through the preload', async () => {
     cluster.apply([{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'resolver', namespace: 'default' }, spec: { restartPolicy: 'Never', containers: [{ name: 'r', image: 'example/resolve' }] } } as KubeObject]);
     await cluster.waitFor(() => (cluster.get('Pod', 'resolver') as Pod | undefined)?.status?.phase === 'Succeeded', { timeoutMs: 15_000 });
-    const out = JSON.parse(cluster.logs('resolver')[0]!) as Record<string, { ok?: unknown; error?: string }> & { env: Record<string, string> };
+    const out = JSON.parse(cluster.logs('resolver')[0]!) as Record<'lookup' | 'srv' | 'headless' | 'absolute' | 'missing', { ok?: unknown; error?: string }> & { env: Record<string, string> };
     expect(out.lookup).toEqual({ ok: { address: ips()[0], family: 4 } });
     expect(out.srv).toEqual({ ok: ['kubia-0.kubia.default.svc.cluster.local', 'kubia-1.kubia.default.svc.cluster.local'] });
     expect((out.headless.ok as string[]).sort()).toEqual([...ips()].sort());
