@@ -240,6 +240,11 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
     pods: options.pods,
     reverse: true,
     nsAddresses: nsAddresses(options.host),
+    ...(options.namespaces ? { namespaces: options.namespaces } : {}),
+    endpointPodNames: options.endpointPodNames,
+    ignoreEmptyService: options.ignoreEmptyService,
+    ...(options.reverseZones ? { reverseZones: options.reverseZones } : {}),
+    ...(options.fallthrough ? { fallthrough: options.fallthrough } : {}),
   });
   const prepared = new PreparedAnswers(index, index, { log: options.log });
   // Loaded only when commands run: most clusters emulate every container.

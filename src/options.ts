@@ -31,6 +31,20 @@ export interface ClusterOptions {
   pods?: PodMode;
   /** Where out-of-zone queries (and reverse misses) go; without it they are REFUSED. */
   upstream?: string | Upstream;
+  /** CoreDNS `namespaces`: only these namespaces are answered for; the others are NXDOMAIN. Default: all. */
+  namespaces?: readonly string[];
+  /** CoreDNS `endpoint_pod_names`: endpoints without a hostname are named by their pod (`web-7c9f-x2k.svc...`), not their dashed IP. Default false. */
+  endpointPodNames?: boolean;
+  /** CoreDNS `ignore empty_service`: a ClusterIP Service with no ready endpoint answers NXDOMAIN. Default false. */
+  ignoreEmptyService?: boolean;
+  /** The reverse zones answered (PTR, and the SOA of their negative answers), e.g. `0.10.in-addr.arpa`. Default `in-addr.arpa`, `ip6.arpa` (kubeadm). */
+  reverseZones?: readonly string[];
+  /**
+   * CoreDNS `fallthrough [ZONES...]`: an NXDOMAIN in these zones goes to `upstream`
+   * instead; `true` for every zone. Default: the reverse zones (kubeadm's
+   * `fallthrough in-addr.arpa ip6.arpa`).
+   */
+  fallthrough?: readonly string[] | true;
   /** Ranges cluster IPs are allocated from. Default 10.96.0.0/16 and fd00:10:96::/112. */
   serviceCidrs?: readonly string[];
   /**
@@ -147,6 +161,13 @@ export interface ResolvedOptions {
   readonly ttl: number;
   readonly pods: PodMode;
   readonly upstream?: Upstream;
+  readonly namespaces?: readonly string[];
+  readonly endpointPodNames: boolean;
+  readonly ignoreEmptyService: boolean;
+  /** With trailing dots. */
+  readonly reverseZones?: readonly string[];
+  /** With trailing dots; [] for every zone. */
+  readonly fallthrough?: readonly string[];
   readonly serviceCidrs?: readonly string[];
   readonly api: boolean;
   readonly apiPort: number;
@@ -209,6 +230,11 @@ const SERVE_FLAGS = {
   ttl: '--ttl',
   pods: '--pods',
   upstream: '--upstream',
+  namespaces: '--namespaces',
+  endpointPodNames: '--endpoint-pod-names',
+  ignoreEmptyService: '--ignore-empty-service',
+  reverseZones: '--reverse-zones',
+  fallthrough: '--fallthrough',
   serviceCidrs: undefined,
   api: undefined,
   apiPort: '--api-port',
@@ -354,6 +380,25 @@ export function resolveOptions(
   if (clock !== undefined && (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function')) {
     throw invalid(`${nameOf('clock')} must have now() and setTimeout(fn, ms), as ManualClock does`);
   }
+  const zoneList = (value: unknown, key: 'reverseZones' | 'fallthrough'): string[] => {
+    if (!Array.isArray(value) || !value.every((z) => typeof z === 'string')) throw invalid(`${nameOf(key)} must be a list of zones, e.g. 0.10.in-addr.arpa`);
+    return value.map((z: string) => {
+      const zone = z.toLowerCase().replace(/\.$/, '');
+      const problem = dns1123SubdomainProblem(zone);
+      if (problem) throw invalid(`${nameOf(key)}: "${z}" is not a domain name: ${problem}`);
+      return `${zone}.`;
+    });
+  };
+  const reverseZones = input.reverseZones === undefined ? undefined : zoneList(input.reverseZones, 'reverseZones');
+  if (reverseZones?.some((z) => !z.endsWith('.in-addr.arpa.') && z !== 'in-addr.arpa.' && !z.endsWith('.ip6.arpa.') && z !== 'ip6.arpa.')) {
+    throw invalid(`${nameOf('reverseZones')} must be zones under in-addr.arpa or ip6.arpa, got ${reverseZones.join(', ')}`);
+  }
+  const fallthrough = input.fallthrough === undefined ? undefined : input.fallthrough === true ? [] : zoneList(input.fallthrough, 'fallthrough');
+  const namespaces = input.namespaces;
+  if (namespaces !== undefined && (!Array.isArray(namespaces) || !namespaces.every((n) => typeof n === 'string' && n !== ''))) throw invalid(`${nameOf('namespaces')} must be a list of namespace names`);
+  for (const key of ['endpointPodNames', 'ignoreEmptyService'] as const) {
+    if (input[key] !== undefined && typeof input[key] !== 'boolean') throw invalid(`${nameOf(key)} must be true or false, got ${String(input[key])}`);
+  }
   const exec = input.exec === undefined ? Object.freeze({}) : validateExecMap(input.exec, nameOf('exec'));
   if (input.podOutput !== undefined && typeof input.podOutput !== 'function') throw invalid(`${nameOf('podOutput')} must be a function (pod, container, line)`);
   return Object.freeze({
@@ -371,6 +416,11 @@ export function resolveOptions(
     ttl,
     pods,
     ...(input.upstream !== undefined ? { upstream: parseUpstream(input.upstream, nameOf('upstream')) } : {}),
+    ...(namespaces?.length ? { namespaces: Object.freeze([...namespaces]) } : {}),
+    endpointPodNames: input.endpointPodNames === true,
+    ignoreEmptyService: input.ignoreEmptyService === true,
+    ...(reverseZones ? { reverseZones: Object.freeze(reverseZones) } : {}),
+    ...(fallthrough ? { fallthrough: Object.freeze(fallthrough) } : {}),
     ...(input.serviceCidrs ? { serviceCidrs: Object.freeze([...input.serviceCidrs]) } : {}),
     podCidr,
     startUnready: input.startUnready ?? false,

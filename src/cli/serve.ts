@@ -42,6 +42,18 @@ Options:
                           or verified. Default ${DEFAULTS.pods}.
       --upstream HOST:PORT  forward names outside the zone (and reverse-zone misses)
                           to this server. Default: none, such queries get REFUSED.
+      --namespaces NS[,NS...]  answer only for these namespaces (CoreDNS namespaces);
+                          names in others are NXDOMAIN. Default: all.
+      --endpoint-pod-names  name endpoints without a hostname by their pod, not their
+                          dashed IP (CoreDNS endpoint_pod_names). Default off.
+      --ignore-empty-service  a ClusterIP Service with no ready endpoint answers
+                          NXDOMAIN (CoreDNS ignore empty_service). Default off.
+      --reverse-zones Z[,Z...]  the reverse zones answered (PTR, and the SOA of their
+                          negative answers), e.g. 0.10.in-addr.arpa. Default
+                          in-addr.arpa,ip6.arpa (kubeadm).
+      --fallthrough [Z,...]  NXDOMAIN in these zones (alone: every zone) goes to
+                          --upstream instead (CoreDNS fallthrough). Default: the
+                          reverse zones, as kubeadm's Corefile.
       --api-port N        Kubernetes API port (kubectl --server http://HOST:N);
                           0 picks a free one. Default ${DEFAULTS.apiPort}.
       --kubeconfig FILE   merge a cluster, user and context named headless-dns
@@ -142,6 +154,13 @@ function joinNegativeValues(args: readonly string[]): string[] {
   return out;
 }
 
+/** `--fallthrough` takes its zones optionally (CoreDNS: `fallthrough [ZONES...]`); alone it means every zone. */
+function fallthroughAlone(args: readonly string[]): string[] {
+  return args.map((arg, i) => (arg === '--fallthrough' && (args[i + 1] === undefined || args[i + 1]!.startsWith('-')) ? '--fallthrough=*' : arg));
+}
+
+const list = (text: string): string[] => text.split(',').map((part) => part.trim()).filter(Boolean);
+
 /** parseArgs's errors, in our words: a misspelt option gets a "did you mean". */
 function argumentError(error: Error, spec: OptionSpec): HeadlessDnsError {
   const first = error.message.split('\n')[0] ?? 'invalid option';
@@ -170,7 +189,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
   const known = <T extends OptionSpec>(options: T): T => (spec = options);
   try {
     parsed = parseArgs({
-      args: joinNegativeValues(args),
+      args: fallthroughAlone(joinNegativeValues(args)),
       strict: true,
       allowPositionals: false,
       options: known({
@@ -182,6 +201,11 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
         ttl: { type: 'string' },
         pods: { type: 'string' },
         upstream: { type: 'string' },
+        namespaces: { type: 'string' },
+        'endpoint-pod-names': { type: 'boolean' },
+        'ignore-empty-service': { type: 'boolean' },
+        'reverse-zones': { type: 'string' },
+        fallthrough: { type: 'string' },
         'api-port': { type: 'string' },
         kubeconfig: { type: 'string' },
         'kubeconfig-set-current': { type: 'boolean' },
@@ -245,6 +269,11 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
       ...(ttl !== undefined ? { ttl } : {}),
       ...(v.pods !== undefined ? { pods: v.pods as PodMode } : {}),
       ...(v.upstream !== undefined ? { upstream: v.upstream } : {}),
+      ...(v.namespaces !== undefined ? { namespaces: list(v.namespaces) } : {}),
+      ...(v['endpoint-pod-names'] ? { endpointPodNames: true } : {}),
+      ...(v['ignore-empty-service'] ? { ignoreEmptyService: true } : {}),
+      ...(v['reverse-zones'] !== undefined ? { reverseZones: list(v['reverse-zones']) } : {}),
+      ...(v.fallthrough !== undefined ? { fallthrough: v.fallthrough === '*' ? (true as const) : list(v.fallthrough) } : {}),
       ...(apiPort !== undefined ? { apiPort } : {}),
       ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig === 'default' ? defaultKubeconfigPath() : v.kubeconfig } : {}),
       ...(v['kubeconfig-set-current'] ? { kubeconfigSetCurrent: true } : {}),

@@ -62,7 +62,7 @@ function records(name: string, zone: string, source: RecordSource): Found {
   if (request.service === '') return [];
   const view = source.service(request.namespace, request.service);
   if (!view) return NX;
-  return findServiceEntries(view, request, zone) ?? NX;
+  return findServiceEntries(view, request, zone, source.config) ?? NX;
 }
 
 function nsEntries(zone: string, source: RecordSource): Entry[] {
@@ -127,9 +127,20 @@ function reply(zone: string, answer: RR[], additional: RR[] = []): Reply {
   return { kind: 'reply', rcode: RCODE.NOERROR, zone, answer, authority: [], additional };
 }
 
-function negative(zone: string, rcode: Reply['rcode'], source: RecordSource): Reply {
+/**
+ * CoreDNS `fallthrough [ZONES...]` (plugin.Fall.Through): an NXDOMAIN for a name in
+ * these zones is handed on; an empty list hands on every zone's. Unset: the
+ * reverse zones, as kubeadm's Corefile says (`fallthrough in-addr.arpa ip6.arpa`).
+ */
+function fallsThrough(name: string, zone: string, config: RecordSource['config']): boolean {
+  const zones = config.fallthrough;
+  if (zones === undefined) return zone !== config.zone;
+  return zones.length === 0 || zones.some((z) => isSubdomain(z.replace(/\.$/, ''), name.replace(/\.$/, '')));
+}
+
+function negative(name: string, zone: string, rcode: Reply['rcode'], source: RecordSource): Reply {
   const soa = soaRecord(zone, source.config.ttl, source.serial());
-  const fallthrough = rcode === RCODE.NXDOMAIN && zone !== source.config.zone;
+  const fallthrough = rcode === RCODE.NXDOMAIN && fallsThrough(name, zone, source.config);
   return { kind: 'reply', rcode, zone, answer: [], authority: [soa], additional: [], ...(fallthrough ? { fallthrough } : {}) };
 }
 
@@ -141,8 +152,8 @@ export function answer(question: Question, source: RecordSource): Answer {
   if (type === QTYPE.AXFR || type === QTYPE.IXFR) return { kind: 'refused' };
   const ttl = source.config.ttl;
   const done = (found: RR[] | typeof NX, additional: RR[] = []): Reply => {
-    if (found === NX) return negative(zone, RCODE.NXDOMAIN, source);
-    if (found.length === 0) return negative(zone, RCODE.NOERROR, source);
+    if (found === NX) return negative(name, zone, RCODE.NXDOMAIN, source);
+    if (found.length === 0) return negative(name, zone, RCODE.NOERROR, source);
     return reply(zone, found, additional);
   };
 

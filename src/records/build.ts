@@ -18,13 +18,34 @@ export interface DnsConfig {
   reverse: boolean;
   /** Addresses for `ns.dns.<zone>`: the server's own listen addresses. */
   nsAddresses: readonly string[];
+  /** CoreDNS `namespaces`: only these are exposed (others answer NXDOMAIN); all when unset. */
+  namespaces?: readonly string[];
+  /** CoreDNS `endpoint_pod_names`: an endpoint without a hostname is named by its pod, not its dashed IP. */
+  endpointPodNames?: boolean;
+  /** CoreDNS `ignore empty_service`: a ClusterIP Service with no ready endpoint answers NXDOMAIN. */
+  ignoreEmptyService?: boolean;
+  /** The reverse zones owned (with `reverse`), with trailing dots. Default in-addr.arpa. and ip6.arpa. */
+  reverseZones?: readonly string[];
+  /**
+   * CoreDNS `fallthrough`: NXDOMAIN for names in these zones goes to the upstream
+   * instead (an empty list: every zone). Default: the reverse zones (kubeadm's
+   * `fallthrough in-addr.arpa ip6.arpa`).
+   */
+  fallthrough?: readonly string[];
+}
+
+/** Is the namespace one the configuration exposes (CoreDNS configuredNamespace)? */
+export function namespaceConfigured(config: Pick<DnsConfig, 'namespaces'>, namespace: string): boolean {
+  return !config.namespaces || config.namespaces.length === 0 || config.namespaces.includes(namespace);
 }
 
 export const DNS_SCHEMA_VERSION = '1.1.0';
 export const DNS_VERSION_TTL = 28800;
 
+export const DEFAULT_REVERSE_ZONES: readonly string[] = ['in-addr.arpa.', 'ip6.arpa.'];
+
 export function zonesOf(config: DnsConfig): string[] {
-  return config.reverse ? [config.zone, 'in-addr.arpa.', 'ip6.arpa.'] : [config.zone];
+  return config.reverse ? [config.zone, ...(config.reverseZones ?? DEFAULT_REVERSE_ZONES)] : [config.zone];
 }
 
 export interface PortView {
@@ -59,9 +80,17 @@ const NO_PORTS: readonly PortView[] = [{ name: '', protocol: '', port: -1 }];
 /** object.ToService + EndpointSliceToEndpoints, merged per Service. */
 /** One slice's ready endpoints as views (EndpointSliceToEndpoints); a slice is immutable, so this is made once per version. */
 const sliceEndpointViews = new WeakMap<EndpointSlice, readonly EndpointView[]>();
+/** The same with `endpoint_pod_names`. */
+const slicePodNamedViews = new WeakMap<EndpointSlice, readonly EndpointView[]>();
 
-export function endpointViewsOf(slice: EndpointSlice): readonly EndpointView[] {
-  let views = sliceEndpointViews.get(slice);
+/**
+ * One slice's ready endpoints as views. An endpoint is labelled by its hostname,
+ * else (with `endpoint_pod_names`) its pod's name, else its dashed address
+ * (CoreDNS endpointHostname).
+ */
+export function endpointViewsOf(slice: EndpointSlice, podNames = false): readonly EndpointView[] {
+  const cache = podNames ? slicePodNamedViews : sliceEndpointViews;
+  let views = cache.get(slice);
   if (views) return views;
   const slicePorts: readonly PortView[] = slice.ports?.length
     ? slice.ports.map((p) => ({ name: p.name ?? '', protocol: p.protocol ?? 'TCP', port: p.port ?? -1 }))
@@ -71,17 +100,18 @@ export function endpointViewsOf(slice: EndpointSlice): readonly EndpointView[] {
     for (const endpoint of slice.endpoints) {
       // A missing ready condition counts as ready (EndpointReady in endpointslice util).
       if (endpoint.conditions?.ready === false) continue;
+      const podName = podNames && endpoint.targetRef?.kind === 'Pod' ? endpoint.targetRef.name : undefined;
       for (const address of endpoint.addresses) {
-        made.push({ address, label: endpoint.hostname || dashedIp(address), ports: slicePorts });
+        made.push({ address, label: endpoint.hostname || podName || dashedIp(address), ports: slicePorts });
       }
     }
   }
   views = Object.freeze(made);
-  sliceEndpointViews.set(slice, views);
+  cache.set(slice, views);
   return views;
 }
 
-export function buildServiceView(service: Service, slices: readonly EndpointSlice[]): ServiceView {
+export function buildServiceView(service: Service, slices: readonly EndpointSlice[], podNames = false): ServiceView {
   const spec = service.spec;
   const clusterIPs = spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [];
   const ports = spec.ports?.length
@@ -92,7 +122,7 @@ export function buildServiceView(service: Service, slices: readonly EndpointSlic
     if (slice.metadata.labels?.[SERVICE_NAME_LABEL] !== service.metadata.name) continue;
     // The views of a slice that did not change are the ones made before: the
     // index can tell which endpoints a change moved by identity alone.
-    for (const endpoint of endpointViewsOf(slice)) endpoints.push(endpoint);
+    for (const endpoint of endpointViewsOf(slice, podNames)) endpoints.push(endpoint);
   }
   return {
     name: service.metadata.name,
@@ -204,8 +234,10 @@ function serviceLevelEntries(view: ServiceView, domain: string): Entry[] {
  * findServices for one Service: the entries a request matches, or undefined
  * when it matches nothing (CoreDNS's errNoItems, an NXDOMAIN).
  */
-export function findServiceEntries(view: ServiceView, request: RecordRequest, zone: string): Entry[] | undefined {
+export function findServiceEntries(view: ServiceView, request: RecordRequest, zone: string, config?: Pick<DnsConfig, 'ignoreEmptyService'>): Entry[] | undefined {
   const domain = serviceDomain(view, zone);
+  // ignore empty_service: a ClusterIP Service no ready endpoint answers for is as if absent.
+  if (config?.ignoreEmptyService && view.type !== 'ExternalName' && !view.headless && view.endpoints.length === 0) return undefined;
   if (view.type === 'ExternalName') {
     // No endpoints and no _port._proto names below an ExternalName service.
     if (request.endpoint || request.port || request.protocol) return undefined;

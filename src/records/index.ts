@@ -8,7 +8,7 @@ import type { EndpointSlice, KubeObject, Pod, Service } from '../model/types.js'
 import { SERVICE_NAME_LABEL } from '../model/types.js';
 import { sameJson } from '../model/json.js';
 import type { ObjectStore, StoreEvent } from '../store/store.js';
-import { type DnsConfig, type EndpointView, type ServiceView, buildServiceView, endpointNames, serviceDomain, serviceLevelNames, zonesOf } from './build.js';
+import { type DnsConfig, type EndpointView, type ServiceView, buildServiceView, endpointNames, namespaceConfigured, serviceDomain, serviceLevelNames, zonesOf } from './build.js';
 
 /** The read-only seam the DNS layer sees; it never touches the store. */
 export interface RecordSource {
@@ -98,8 +98,9 @@ export class RecordIndex implements RecordSource {
     return this.currentSerial;
   }
 
+  /** Exists and is exposed (CoreDNS namespaceExposed: configured, and known to the API). */
   namespaceExists(namespace: string): boolean {
-    return this.namespaces.has(namespace);
+    return this.namespaces.has(namespace) && namespaceConfigured(this.config, namespace);
   }
 
   service(namespace: string, name: string): ServiceView | undefined {
@@ -113,16 +114,18 @@ export class RecordIndex implements RecordSource {
 
   reverse(address: string): string[] {
     const zone = this.config.zone;
+    // Only exposed namespaces' Services and endpoints answer (serviceRecordForIP checks namespaceExposed).
+    const exposed = (view: ServiceView | undefined): view is ServiceView => !!view && namespaceConfigured(this.config, view.namespace);
     const owners = this.clusterIpOwners.get(address);
     if (owners?.length) {
       const view = this.views.get(owners[0]!);
-      if (view) return [serviceDomain(view, zone)];
+      if (exposed(view)) return [serviceDomain(view, zone)];
     }
     const targets: string[] = [];
     const endpoints = this.endpointOwners.get(address) ?? [];
     for (let i = 0; i < endpoints.length; i += 2) {
       const view = this.views.get(endpoints[i]!);
-      if (view) targets.push(`${endpoints[i + 1]!}.${serviceDomain(view, zone)}`);
+      if (exposed(view)) targets.push(`${endpoints[i + 1]!}.${serviceDomain(view, zone)}`);
     }
     return targets;
   }
@@ -235,7 +238,7 @@ export class RecordIndex implements RecordSource {
   private rebuild(key: string, names: Set<string>, addresses: Set<string>): boolean {
     const before = this.views.get(key);
     const service = this.services.get(key);
-    const after = service ? buildServiceView(service, [...(this.slices.get(key)?.values() ?? [])]) : undefined;
+    const after = service ? buildServiceView(service, [...(this.slices.get(key)?.values() ?? [])], this.config.endpointPodNames === true) : undefined;
     if (sameJson(before, after)) return false;
     if (before && after && sameServiceLevel(before, after)) {
       // Only endpoints moved: a slice that did not change keeps its endpoint
