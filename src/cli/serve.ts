@@ -10,6 +10,7 @@ import { defaultKubeconfigPath } from '../api/kubeconfig.js';
 import { closestMatch, DEFAULTS, isLoopback } from '../options.js';
 import type { PodMode } from '../records/build.js';
 import { type ExecCommand, parseExecFlag } from '../kubelet/exec.js';
+import { corefileSettings } from './corefile.js';
 
 export const BUILTIN_EXAMPLE = fileURLToPath(new URL('../../examples/kubia', import.meta.url));
 
@@ -54,6 +55,11 @@ Options:
       --fallthrough [Z,...]  NXDOMAIN in these zones (alone: every zone) goes to
                           --upstream instead (CoreDNS fallthrough). Default: the
                           reverse zones, as kubeadm's Corefile.
+      --corefile FILE     take the settings of your cluster's CoreDNS from its
+                          Corefile: the kubernetes plugin's zones, pods, ttl,
+                          namespaces, endpoint_pod_names, ignore empty_service and
+                          fallthrough, and forward as --upstream; what is not done
+                          here is named in one warning line. Flags given win.
       --api-port N        Kubernetes API port (kubectl --server http://HOST:N);
                           0 picks a free one. Default ${DEFAULTS.apiPort}.
       --kubeconfig FILE   merge a cluster, user and context named headless-dns
@@ -123,7 +129,7 @@ export interface ServeIo {
 export type ParsedServeArgs =
   | { help: true }
   | { help: false; version: true; options?: undefined }
-  | { help: false; version?: false; options: Parameters<typeof startCluster>[0]; builtinExample: boolean; podLogs: boolean };
+  | { help: false; version?: false; options: Parameters<typeof startCluster>[0]; builtinExample: boolean; podLogs: boolean; corefileNotes?: string[] };
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -206,6 +212,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
         'ignore-empty-service': { type: 'boolean' },
         'reverse-zones': { type: 'string' },
         fallthrough: { type: 'string' },
+        corefile: { type: 'string' },
         'api-port': { type: 'string' },
         kubeconfig: { type: 'string' },
         'kubeconfig-set-current': { type: 'boolean' },
@@ -255,11 +262,31 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
   }
   // kubectl (client-go) sends a bearer token only over TLS: a token, or an API open to the network, means HTTPS.
   const tls = Boolean(v.tls) || v.token !== undefined || (v.host !== undefined && !isLoopback(v.host));
+  // A Corefile's settings first; flags given on the command line win over them.
+  let corefile: ReturnType<typeof corefileSettings> | undefined;
+  if (v.corefile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(v.corefile, 'utf8');
+    } catch (error) {
+      throw new HeadlessDnsError('INVALID_OPTION', `--corefile ${v.corefile}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    }
+    corefile = corefileSettings(text, v.corefile);
+  }
   return {
     help: false,
     builtinExample: !v.filename?.length,
     podLogs: !v['no-pod-logs'],
+    ...(corefile
+      ? {
+          corefileNotes: [
+            `corefile: ${v.corefile}: ${corefile.applied.join('; ')}`,
+            ...(corefile.notApplied.length ? [`corefile: not applied here: ${corefile.notApplied.join(', ')}`] : []),
+          ],
+        }
+      : {}),
     options: {
+      ...(corefile?.options ?? {}),
       ...(v.exec?.length ? { exec } : {}),
       manifests: v.filename?.length ? v.filename : [BUILTIN_EXAMPLE],
       ...(v.recursive ? { recursive: true } : {}),
@@ -323,6 +350,7 @@ export async function serve(args: readonly string[], io: ServeIo): Promise<numbe
       throw withFlagHint(error);
     },
   );
+  for (const note of parsed.corefileNotes ?? []) io.stderr(note);
   if (parsed.builtinExample) io.stderr(`no -f given: serving the built-in kubia example (${BUILTIN_EXAMPLE})`);
   const counts = new Map<string, number>();
   for (const object of cluster.store.all()) counts.set(object.kind, (counts.get(object.kind) ?? 0) + 1);
