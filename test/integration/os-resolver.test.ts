@@ -1,0 +1,158 @@
+// Every language through the OS resolver (issue 15 item 4). In a network and
+// mount namespace made for this test, headless-dns listens on port 53 of a
+// loopback address and the namespace's /etc/resolv.conf points at it with a
+// pod's search list, as a pod's does. glibc (getent), Python, Java, Go (pure
+// and cgo resolvers) and curl then resolve a member, the headless Service,
+// a short name, a missing member, with no AAAA wait for an IPv4-only name.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN } from '../support/serve.js';
+import { KUBIA_EXAMPLE } from '../support/fixture.js';
+
+const has = (command: string): boolean => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+
+/** Why the namespace cannot be made here, or undefined when it can. */
+function cannotIsolate(): string | undefined {
+  if (process.platform !== 'linux') return 'network namespaces are Linux only';
+  if (!has('unshare') || !has('ip')) return 'unshare or ip (util-linux, iproute2) is not installed';
+  const probe = spawnSync('unshare', ['--net', '--mount', 'sh', '-c', 'ip link set lo up && mount --bind /dev/null /etc/hostname && echo ok']);
+  if (probe.stdout?.toString().trim() !== 'ok') return `unshare --net --mount is not allowed here (${probe.stderr?.toString().trim() || `exit ${probe.status}`}); run as root`;
+  return undefined;
+}
+
+const reason = cannotIsolate();
+if (reason) console.warn(`os-resolver: skipped: ${reason}`);
+
+const ADDRESS = '127.0.0.10';
+let dir: string;
+let results: Record<string, string>;
+
+/** The clients, each printing `key=value` lines. */
+const CLIENTS = {
+  python: `import socket, sys
+for name in sys.argv[1:]:
+    try:
+        print(name + '=' + ','.join(sorted({a[4][0] for a in socket.getaddrinfo(name, None, socket.AF_INET)})))
+    except socket.gaierror as e:
+        print(name + '=ERR ' + str(e.errno))`,
+  java: `import java.net.*;
+import java.util.*;
+public class Lookup {
+  public static void main(String[] args) {
+    for (String name : args) {
+      try {
+        TreeSet<String> out = new TreeSet<>();
+        for (InetAddress a : InetAddress.getAllByName(name)) out.add(a.getHostAddress());
+        System.out.println(name + "=" + String.join(",", out));
+      } catch (UnknownHostException e) {
+        System.out.println(name + "=ERR unknown");
+      }
+    }
+  }
+}`,
+  go: `package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strings"
+)
+
+func main() {
+	for _, name := range os.Args[1:] {
+		addrs, err := net.LookupHost(name)
+		if err != nil {
+			fmt.Printf("%s=ERR %v\\n", name, err.(*net.DNSError).IsNotFound)
+			continue
+		}
+		sort.Strings(addrs)
+		fmt.Printf("%s=%s\\n", name, strings.Join(addrs, ","))
+	}
+}`,
+};
+
+const NAMES = ['kubia-0.kubia.default.svc.cluster.local', 'kubia.default.svc.cluster.local', 'kubia-1.kubia', 'kubia-9.kubia.default.svc.cluster.local'];
+
+beforeAll(() => {
+  if (reason) return;
+  dir = mkdtempSync(join(tmpdir(), 'hdns-os-'));
+  writeFileSync(join(dir, 'resolv.conf'), `nameserver ${ADDRESS}\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 timeout:2 attempts:1\n`);
+  writeFileSync(join(dir, 'lookup.py'), CLIENTS.python);
+  writeFileSync(join(dir, 'Lookup.java'), CLIENTS.java);
+  writeFileSync(join(dir, 'lookup.go'), CLIENTS.go);
+  const names = NAMES.join(' ');
+  const hasGo = has('go');
+  const hasJava = has('java');
+  // One shell in the namespace: loopback up, the pod's resolv.conf over the
+  // machine's, headless-dns on port 53, then each client in turn.
+  const script = `
+set -u
+ip link set lo up
+# A pod has an address of its own: without one besides loopback, getaddrinfo's
+# AI_ADDRCONFIG (getent, Java) finds no IPv4 to use and returns nothing.
+ip addr add 10.244.0.5/32 dev lo
+mount --bind ${dir}/resolv.conf /etc/resolv.conf
+"${process.execPath}" "${BIN}" serve -f "${KUBIA_EXAMPLE}" --host ${ADDRESS} --dns-port 53 --api-port 0 > ${dir}/serve.out 2> ${dir}/serve.err &
+SERVE=$!
+for i in $(seq 1 100); do grep -q '^ready' ${dir}/serve.out 2>/dev/null && break; sleep 0.05; done
+for name in ${names}; do
+  out=$(getent ahostsv4 "$name" | awk '{print $1}' | sort -u | paste -sd, -)
+  [ -n "$out" ] && echo "getent:$name=$out" || echo "getent:$name=ERR"
+done
+start=$(date +%s%N); getent ahosts kubia-0.kubia.default.svc.cluster.local > /dev/null; end=$(date +%s%N)
+echo "getent-both-families-ms=$(( (end - start) / 1000000 ))"
+python3 ${dir}/lookup.py ${names} | sed 's/^/python:/'
+${hasJava ? `java ${dir}/Lookup.java ${names} 2>&1 | sed 's/^/java:/'` : 'echo "java:missing=1"'}
+${hasGo ? `cd ${dir} && export HOME=${dir} GOCACHE=${dir}/gocache GOPATH=${dir}/gopath GOFLAGS=-mod=mod && go build -o lookup-go lookup.go 2>&1 | sed 's/^/go-build:/'
+GODEBUG=netdns=go ./lookup-go ${names} | sed 's/^/gopure:/'
+GODEBUG=netdns=cgo ./lookup-go ${names} | sed 's/^/gocgo:/'` : 'echo "gopure:missing=1"'}
+curl -sS -o /dev/null --connect-timeout 2 http://kubia-0.kubia.default.svc.cluster.local:1/ 2>/dev/null; echo "curl:member=$?"
+curl -sS -o /dev/null --connect-timeout 2 http://kubia-9.kubia.default.svc.cluster.local:1/ 2>/dev/null; echo "curl:missing=$?"
+kill $SERVE
+wait $SERVE 2>/dev/null
+`;
+  const output = execFileSync('unshare', ['--net', '--mount', 'sh', '-c', script], { timeout: 170_000 }).toString();
+  results = Object.fromEntries(
+    output
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+}, 180_000);
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(reason !== undefined)('the OS resolver in a pod-like namespace', () => {
+  const members = (): string => results['getent:kubia-0.kubia.default.svc.cluster.local']!;
+  it('headless-dns answered on port 53 of a loopback address', () => {
+    expect(members()).toMatch(/^127\.10\.0\.\d+$/);
+  });
+
+  it.each(['getent', 'python', 'java', 'gopure', 'gocgo'])('%s: a member, the headless Service, a short name, a missing member', (client) => {
+    if (results[`${client}:missing`] === '1') return void console.warn(`os-resolver: ${client} is not installed`);
+    const member = results['getent:kubia-0.kubia.default.svc.cluster.local']!;
+    const all = results['getent:kubia.default.svc.cluster.local']!;
+    expect(all.split(',')).toHaveLength(2);
+    expect(results[`${client}:kubia-0.kubia.default.svc.cluster.local`]).toBe(member);
+    expect(results[`${client}:kubia.default.svc.cluster.local`]).toBe(all);
+    expect(results[`${client}:kubia-1.kubia`]).toMatch(/^127\.10\.0\.\d+$/);
+    expect(results[`${client}:kubia-1.kubia`]).not.toBe(member);
+    expect(results[`${client}:kubia-9.kubia.default.svc.cluster.local`]).toMatch(/^ERR/);
+  });
+
+  it('no AAAA wait for an IPv4-only name (getent ahosts asks both families)', () => {
+    expect(Number(results['getent-both-families-ms'])).toBeLessThan(1000);
+  });
+
+  it('curl resolves a member (it then fails to connect: exit 7) and not a missing one (exit 6)', () => {
+    expect(results['curl:member']).toBe('7');
+    expect(results['curl:missing']).toBe('6');
+  });
+});
