@@ -4,6 +4,7 @@
 import { isHeadlessDnsError } from '../errors.js';
 import { closestMatch } from '../options.js';
 import { run } from './run.js';
+import { doctor } from './doctor.js';
 import { packageVersion, serve } from './serve.js';
 
 const HELP = `Usage: headless-dns <command> [options]
@@ -11,6 +12,8 @@ const HELP = `Usage: headless-dns <command> [options]
 Commands:
   serve     answer cluster DNS for Kubernetes manifests (see: headless-dns serve --help)
   run       run a local process as a StatefulSet member (see: headless-dns run --help)
+  doctor    check that this machine's resolver reaches headless-dns for the zone,
+            and print the change that makes it (see: headless-dns doctor --help)
 
 Options:
   -h, --help      show this help
@@ -34,7 +37,8 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     if (command === 'serve') return await serve(rest, io);
     if (command === 'run') return await run(rest, io);
-    const guess = closestMatch(command, ['serve', 'run']);
+    if (command === 'doctor') return await doctor(rest, io);
+    const guess = closestMatch(command, ['serve', 'run', 'doctor']);
     io.stderr(`INVALID_OPTION: unknown command "${command}"${guess ? `; did you mean "${guess}"?` : ''} (try: headless-dns --help)`);
     return 2;
   } catch (error) {

@@ -6,7 +6,7 @@
 // a short name, a missing member, with no AAAA wait for an IPv4-only name.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,8 +114,14 @@ GODEBUG=netdns=go ./lookup-go ${names} | sed 's/^/gopure:/'
 GODEBUG=netdns=cgo ./lookup-go ${names} | sed 's/^/gocgo:/'` : 'echo "gopure:missing=1"'}
 curl -sS -o /dev/null --connect-timeout 2 http://kubia-0.kubia.default.svc.cluster.local:1/ 2>/dev/null; echo "curl:member=$?"
 curl -sS -o /dev/null --connect-timeout 2 http://kubia-9.kubia.default.svc.cluster.local:1/ 2>/dev/null; echo "curl:missing=$?"
+# doctor: with the pod's resolv.conf it works; pointed elsewhere, it says so and how to fix it.
+"${process.execPath}" "${BIN}" doctor --dns ${ADDRESS}:53 > ${dir}/doctor-ok.out 2>&1; echo "doctor:ok=$?"
+printf 'nameserver 127.0.0.11\noptions timeout:1 attempts:1\n' > ${dir}/broken.conf
+mount --bind ${dir}/broken.conf /etc/resolv.conf
+"${process.execPath}" "${BIN}" doctor --dns ${ADDRESS}:53 > ${dir}/doctor-broken.out 2>&1; echo "doctor:broken=$?"
 kill $SERVE
 wait $SERVE 2>/dev/null
+"${process.execPath}" "${BIN}" doctor --dns ${ADDRESS}:53 > ${dir}/doctor-down.out 2>&1; echo "doctor:down=$?"
 `;
   const output = execFileSync('unshare', ['--net', '--mount', 'sh', '-c', script], { timeout: 170_000 }).toString();
   results = Object.fromEntries(
@@ -149,6 +155,19 @@ describe.skipIf(reason !== undefined)('the OS resolver in a pod-like namespace',
 
   it('no AAAA wait for an IPv4-only name (getent ahosts asks both families)', () => {
     expect(Number(results['getent-both-families-ms'])).toBeLessThan(1000);
+  });
+
+  it('doctor: exit 0 when the OS path works; 1 with the fix when it does not, or when the server is down', () => {
+    const read = (name: string): string => readFileSync(join(dir, name), 'utf8');
+    expect(results['doctor:ok']).toBe('0');
+    expect(read('doctor-ok.out')).toMatch(/^ok   headless-dns at 127\.0\.0\.10:53 answers for cluster\.local$/m);
+    expect(read('doctor-ok.out')).toMatch(/^ok   the operating system's resolver reaches headless-dns: ns\.dns\.cluster\.local is 127\.0\.0\.10$/m);
+    expect(results['doctor:broken']).toBe('1');
+    expect(read('doctor-broken.out')).toContain("FAIL the operating system's resolver does not reach headless-dns for cluster.local");
+    expect(read('doctor-broken.out')).toContain('this machine resolves names with: resolv.conf (nameservers: 127.0.0.11)');
+    expect(read('doctor-broken.out')).toContain('sudo headless-dns serve --host 127.0.0.10 --dns-port 53 --upstream 127.0.0.11:53');
+    expect(results['doctor:down']).toBe('1');
+    expect(read('doctor-down.out')).toMatch(/^FAIL headless-dns at 127\.0\.0\.10:53: no answer/m);
   });
 
   it('curl resolves a member (it then fails to connect: exit 7) and not a missing one (exit 6)', () => {
