@@ -114,6 +114,17 @@ GODEBUG=netdns=go ./lookup-go ${names} | sed 's/^/gopure:/'
 GODEBUG=netdns=cgo ./lookup-go ${names} | sed 's/^/gocgo:/'` : 'echo "gopure:missing=1"'}
 curl -sS -o /dev/null --connect-timeout 2 http://kubia-0.kubia.default.svc.cluster.local:1/ 2>/dev/null; echo "curl:member=$?"
 curl -sS -o /dev/null --connect-timeout 2 http://kubia-9.kubia.default.svc.cluster.local:1/ 2>/dev/null; echo "curl:missing=$?"
+# Short names with no search list in resolv.conf, only the environment members get (LOCALDOMAIN, RES_OPTIONS):
+printf 'nameserver ${ADDRESS}\noptions timeout:2 attempts:1\n' > ${dir}/nosearch.conf
+mount --bind ${dir}/nosearch.conf /etc/resolv.conf
+export LOCALDOMAIN='default.svc.cluster.local svc.cluster.local cluster.local' RES_OPTIONS='ndots:5'
+out=$(getent ahostsv4 kubia-1.kubia | awk '{print $1}' | sort -u | paste -sd, -); echo "env-getent:kubia-1.kubia=\${out:-ERR}"
+python3 ${dir}/lookup.py kubia-1.kubia | sed 's/^/env-python:/'
+${hasJava ? `java ${dir}/Lookup.java kubia-1.kubia 2>&1 | sed 's/^/env-java:/'` : 'echo "env-java:missing=1"'}
+${hasGo ? `GODEBUG=netdns=go ${dir}/lookup-go kubia-1.kubia | sed 's/^/env-gopure:/'
+GODEBUG=netdns=cgo ${dir}/lookup-go kubia-1.kubia | sed 's/^/env-gocgo:/'` : 'echo "env-gopure:missing=1"'}
+unset LOCALDOMAIN RES_OPTIONS
+mount --bind ${dir}/resolv.conf /etc/resolv.conf
 # doctor: with the pod's resolv.conf it works; pointed elsewhere, it says so and how to fix it.
 "${process.execPath}" "${BIN}" doctor --dns ${ADDRESS}:53 > ${dir}/doctor-ok.out 2>&1; echo "doctor:ok=$?"
 printf 'nameserver 127.0.0.11\noptions timeout:1 attempts:1\n' > ${dir}/broken.conf
@@ -151,6 +162,15 @@ describe.skipIf(reason !== undefined)('the OS resolver in a pod-like namespace',
     expect(results[`${client}:kubia-1.kubia`]).toMatch(/^127\.10\.0\.\d+$/);
     expect(results[`${client}:kubia-1.kubia`]).not.toBe(member);
     expect(results[`${client}:kubia-9.kubia.default.svc.cluster.local`]).toMatch(/^ERR/);
+  });
+
+  it('short names from LOCALDOMAIN/RES_OPTIONS alone (what members get): glibc and what uses it; not Go\'s pure resolver', () => {
+    const kubia1 = results['gopure:kubia-1.kubia']!;
+    for (const client of ['env-getent', 'env-python', 'env-java', 'env-gocgo']) {
+      if (results[`${client}:missing`] === '1') continue;
+      expect(results[`${client}:kubia-1.kubia`], client).toBe(kubia1);
+    }
+    if (results['env-gopure:missing'] !== '1') expect(results['env-gopure:kubia-1.kubia']).toMatch(/^ERR/);
   });
 
   it('no AAAA wait for an IPv4-only name (getent ahosts asks both families)', () => {
