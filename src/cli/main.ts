@@ -5,6 +5,7 @@ import { isHeadlessDnsError } from '../errors.js';
 import { closestMatch } from '../options.js';
 import { run } from './run.js';
 import { doctor } from './doctor.js';
+import { setupDns } from './setup-dns.js';
 import { packageVersion, serve } from './serve.js';
 
 const HELP = `Usage: headless-dns <command> [options]
@@ -14,6 +15,8 @@ Commands:
   run       run a local process as a StatefulSet member (see: headless-dns run --help)
   doctor    check that this machine's resolver reaches headless-dns for the zone,
             and print the change that makes it (see: headless-dns doctor --help)
+  setup-dns route the cluster zone to headless-dns on this machine, or --undo it
+            (see: headless-dns setup-dns --help)
 
 Options:
   -h, --help      show this help
@@ -38,7 +41,8 @@ async function main(argv: readonly string[]): Promise<number> {
     if (command === 'serve') return await serve(rest, io);
     if (command === 'run') return await run(rest, io);
     if (command === 'doctor') return await doctor(rest, io);
-    const guess = closestMatch(command, ['serve', 'run', 'doctor']);
+    if (command === 'setup-dns') return await setupDns(rest, io);
+    const guess = closestMatch(command, ['serve', 'run', 'doctor', 'setup-dns']);
     io.stderr(`INVALID_OPTION: unknown command "${command}"${guess ? `; did you mean "${guess}"?` : ''} (try: headless-dns --help)`);
     return 2;
   } catch (error) {

@@ -127,9 +127,11 @@ unset LOCALDOMAIN RES_OPTIONS
 mount --bind ${dir}/resolv.conf /etc/resolv.conf
 # doctor: with the pod's resolv.conf it works; pointed elsewhere, it says so and how to fix it.
 "${process.execPath}" "${BIN}" doctor --dns ${ADDRESS}:53 > ${dir}/doctor-ok.out 2>&1; echo "doctor:ok=$?"
+"${process.execPath}" "${BIN}" setup-dns --dns ${ADDRESS}:53 > ${dir}/setup-ok.out 2>&1; echo "setup:ok=$?"
 printf 'nameserver 127.0.0.11\noptions timeout:1 attempts:1\n' > ${dir}/broken.conf
 mount --bind ${dir}/broken.conf /etc/resolv.conf
 "${process.execPath}" "${BIN}" doctor --dns ${ADDRESS}:53 > ${dir}/doctor-broken.out 2>&1; echo "doctor:broken=$?"
+"${process.execPath}" "${BIN}" setup-dns --dns ${ADDRESS}:53 --yes > ${dir}/setup-broken.out 2>&1; echo "setup:broken=$?"
 kill $SERVE
 wait $SERVE 2>/dev/null
 "${process.execPath}" "${BIN}" doctor --dns ${ADDRESS}:53 > ${dir}/doctor-down.out 2>&1; echo "doctor:down=$?"
@@ -188,6 +190,15 @@ describe.skipIf(reason !== undefined)('the OS resolver in a pod-like namespace',
     expect(read('doctor-broken.out')).toContain('sudo headless-dns serve --host 127.0.0.10 --dns-port 53 --upstream 127.0.0.11:53');
     expect(results['doctor:down']).toBe('1');
     expect(read('doctor-down.out')).toMatch(/^FAIL headless-dns at 127\.0\.0\.10:53: no answer/m);
+  });
+
+  it('setup-dns: where resolv.conf already names headless-dns first, it checks; where only a plain resolv.conf decides, it says what to do and changes nothing', () => {
+    const read = (name: string): string => readFileSync(join(dir, name), 'utf8');
+    expect(results['setup:ok']).toBe('0');
+    expect(read('setup-ok.out')).toContain('setup-dns: 127.0.0.10 is already the first nameserver of /etc/resolv.conf');
+    expect(results['setup:broken']).toBe('1');
+    expect(read('setup-broken.out')).toContain('setup-dns: this machine resolves names with resolv.conf, which cannot route one zone by itself; instead:');
+    expect(read('setup-broken.out')).toContain('--upstream 127.0.0.11:53');
   });
 
   it('curl resolves a member (it then fails to connect: exit 7) and not a missing one (exit 6)', () => {
