@@ -31,6 +31,7 @@ import { ObjectStore } from './store/store.js';
 import { packageFile } from './package-root.js';
 import { asksForExec, stampExecDirs } from './kubelet/exec.js';
 import type { ProcessRuntime } from './kubelet/runtime.js';
+import type { QueryRecord } from './dns/querylog.js';
 
 /**
  * dns.lookup's shape, taking a `namespace` option too: names are then tried as a
@@ -113,6 +114,14 @@ export interface DnsCluster {
    * instance that is not there, as `kubectl logs` fails.
    */
   logs(pod: string, options?: { namespace?: string; container?: string; previous?: boolean }): string[];
+  /**
+   * The queries this cluster answered, oldest first (with `queryLog: true`):
+   * filtered by `name` (a substring, any case), `type`, `rcode`, `since` (ms).
+   * A test asserts what the code under test asked.
+   */
+  queries(filter?: { name?: string; type?: string; rcode?: string; since?: number }): QueryRecord[];
+  /** Forgets the recorded queries. */
+  clearQueries(): void;
   /**
    * Fails a node as when its kubelet stops posting status (`Unknown`, the
    * default) or reports not ready (`False`): its pods leave DNS at once, are
@@ -309,6 +318,12 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
       }
     }
   }
+  // Made only when asked for: off, the responder is given no log and does nothing for one.
+  const queryLog = options.queryLog ? new (await import('./dns/querylog.js')).QueryLog() : undefined;
+  if (queryLog && options.queryLogLines) {
+    const print = options.queryLogLines;
+    queryLog.follow((_record, line) => print(line));
+  }
   let apiAddress: Address = { host: options.host, port: options.apiPort };
   let dnsServerText = '';
   let openWatches = (): number => 0;
@@ -332,14 +347,16 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
     ...(token ? { token } : {}),
     ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}),
     ...(runtime ? { logs: runtime } : {}),
+    ...(queryLog ? { queryLog } : {}),
   })));
   if (apiServer) openWatches = () => apiServer.openWatches;
   const responder = new Responder(index, prepared, {
+    ...(queryLog ? { queryLog } : {}),
     ...(options.upstream ? { upstream: options.upstream } : {}),
     udpMaxSize: options.udpMaxSize,
     ...(metrics ? { observe: (transport, qtype, rcode, seconds) => metrics.observeQuery(transport, qtype, rcode, seconds) } : {}),
   });
-  const transport = new DnsTransport((msg, kind) => responder.respond(msg, kind), {
+  const transport = new DnsTransport((msg, kind, address, port) => responder.respond(msg, kind, address, port), {
     tcpIdleTimeoutMs: options.tcpIdleTimeoutMs,
     tcpFrameTimeoutMs: options.tcpFrameTimeoutMs,
     maxTcpConnections: options.maxTcpConnections,
@@ -589,6 +606,14 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
         if (node.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') handle.restoreNode(node.metadata.name);
       }
       if (to === 'manifests' && loaded.objects.length) store.apply(loaded.objects.map((m) => m.object));
+    },
+    queries: (filter = {}) => {
+      if (!queryLog) throw new HeadlessDnsError('INVALID_OPTION', 'queries(): this cluster keeps no query log; start it with queryLog: true');
+      return queryLog.list(filter);
+    },
+    clearQueries: () => {
+      if (!queryLog) throw new HeadlessDnsError('INVALID_OPTION', 'clearQueries(): this cluster keeps no query log; start it with queryLog: true');
+      queryLog.clear();
     },
     logs: (pod, logOptions = {}) => {
       if (!runtime) throw new HeadlessDnsError('NOT_FOUND', `pod ${pod} runs no local process: this cluster runs none (give exec, or manifests with the headless-dns.io/exec annotation)`);

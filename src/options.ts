@@ -145,6 +145,15 @@ export interface ClusterOptions {
    * `token` is given). Default: none; every container is emulated.
    */
   exec?: ExecMap;
+  /**
+   * Keep a query log: every DNS query (client, transport, name as asked, type,
+   * rcode, answers, truncation, latency) in a ring of the last 10,000, for
+   * `cluster.queries()` and `GET /debug/queries`. Default false: nothing is
+   * recorded and the answer path does no extra work.
+   */
+  queryLog?: boolean;
+  /** Each query as a CoreDNS `log` plugin line (implies `queryLog`); serve --log-queries prints them on stderr. */
+  queryLogLines?: (line: string) => void;
   /** Each line a local process writes (stdout and stderr), e.g. to print it. Default: kept for `kubectl logs` only. */
   podOutput?: (pod: string, container: string, line: string) => void;
   /** Where log lines go. Default: nowhere (the CLI logs to stderr). */
@@ -192,6 +201,8 @@ export interface ResolvedOptions {
   /** `exec` was given: annotations are honoured whatever the manifests hold. */
   readonly execGiven: boolean;
   readonly podOutput?: (pod: string, container: string, line: string) => void;
+  readonly queryLog: boolean;
+  readonly queryLogLines?: (line: string) => void;
   readonly log: (message: string) => void;
 }
 
@@ -257,6 +268,8 @@ const SERVE_FLAGS = {
   reapply: '--reapply',
   exec: '--exec',
   podOutput: undefined,
+  queryLog: undefined,
+  queryLogLines: '--log-queries',
   log: undefined,
 };
 // Typed through the variable: an option added to ClusterOptions but not above
@@ -400,6 +413,8 @@ export function resolveOptions(
     if (input[key] !== undefined && typeof input[key] !== 'boolean') throw invalid(`${nameOf(key)} must be true or false, got ${String(input[key])}`);
   }
   const exec = input.exec === undefined ? Object.freeze({}) : validateExecMap(input.exec, nameOf('exec'));
+  if (input.queryLog !== undefined && typeof input.queryLog !== 'boolean') throw invalid(`${nameOf('queryLog')} must be true or false, got ${String(input.queryLog)}`);
+  if (input.queryLogLines !== undefined && typeof input.queryLogLines !== 'function') throw invalid(`${nameOf('queryLogLines')} must be a function (line)`);
   if (input.podOutput !== undefined && typeof input.podOutput !== 'function') throw invalid(`${nameOf('podOutput')} must be a function (pod, container, line)`);
   return Object.freeze({
     manifests: Object.freeze([...(input.manifests ?? [])]),
@@ -438,6 +453,8 @@ export function resolveOptions(
     exec,
     execGiven: input.exec !== undefined,
     ...(input.podOutput ? { podOutput: input.podOutput } : {}),
+    queryLog: input.queryLog === true || input.queryLogLines !== undefined,
+    ...(input.queryLogLines ? { queryLogLines: input.queryLogLines } : {}),
     log: input.log ?? (() => undefined),
   });
 }

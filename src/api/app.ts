@@ -13,7 +13,8 @@ import { EventsV1Api } from './eventsv1.js';
 import { registerFieldValidation } from './fieldvalidation.js';
 import { registerOpenApiRoutes } from './openapi.js';
 import { HostPolicy, countParam, crossSiteReason, resourceVersionParam, tokenMatches } from './guards.js';
-import { listOptionsOf, type RawQuery } from './listoptions.js';
+import { listOptionsOf, queryBool, type RawQuery } from './listoptions.js';
+import type { QueryLog, QueryRecord } from '../dns/querylog.js';
 import { findResource } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, type StatusBody, toStatus } from './status.js';
@@ -50,6 +51,8 @@ export interface ApiOptions {
   https?: { cert: string; key: string };
   /** Where pods/{name}/log reads containers' output: the process runtime, when commands run. */
   logs?: PodLogSource;
+  /** The query log, when the cluster keeps one (GET /debug/queries). */
+  queryLog?: QueryLog;
 }
 
 export interface ApiApp {
@@ -221,6 +224,32 @@ export function buildApiApp(options: ApiOptions): ApiApp {
   for (const path of ['/healthz', '/readyz', '/livez']) app.get(path, async (_request, reply) => reply.type('text/plain').send('ok'));
   app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(options.metrics.render()));
   app.get('/version', async () => versionInfo(options.packageVersion));
+  // The query log: newest last; ?watch=true streams one JSON object a line.
+  app.get('/debug/queries', async (request, reply) => {
+    const log = options.queryLog;
+    if (!log) throw ApiError.of('NotFound', 'the query log is off: start serve with --log-queries (or startCluster with queryLog: true)');
+    const query = request.query as RawQuery;
+    const text = (key: string): string | undefined => {
+      const value = query[key];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    const sinceText = text('since');
+    const since = sinceText === undefined ? undefined : /^\d+$/.test(sinceText) ? Number(sinceText) : Date.parse(sinceText);
+    if (since !== undefined && Number.isNaN(since)) throw ApiError.of('BadRequest', `since must be a time (RFC 3339) or milliseconds since the epoch, got "${sinceText}"`);
+    const filter = { ...(text('name') ? { name: text('name')! } : {}), ...(text('type') ? { type: text('type')! } : {}), ...(text('rcode') ? { rcode: text('rcode')! } : {}), ...(since !== undefined ? { since } : {}) };
+    const watchText = text('watch');
+    if (watchText === undefined || !queryBool(watchText)) return { items: log.list(filter) };
+    void reply.hijack();
+    const out = reply.raw;
+    out.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+    for (const record of log.list(filter)) out.write(`${JSON.stringify(record)}\n`);
+    const matches = (record: QueryRecord): boolean => (!filter.name || record.name.toLowerCase().includes(filter.name.toLowerCase())) && (!filter.type || record.type === filter.type.toUpperCase()) && (!filter.rcode || record.rcode === filter.rcode.toUpperCase());
+    const stop = log.follow((record) => {
+      if (matches(record)) out.write(`${JSON.stringify(record)}\n`);
+    });
+    out.once('close', stop);
+    return reply;
+  });
   app.get('/headless-dns/v1/info', async () => ({ version: options.packageVersion, ...(options.info?.() ?? {}) }));
   app.get('/api', async () => apiVersions(options.serverAddress()));
   app.get('/apis', async () => apiGroupList());

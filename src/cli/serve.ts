@@ -60,6 +60,10 @@ Options:
                           namespaces, endpoint_pod_names, ignore empty_service and
                           fallthrough, and forward as --upstream; what is not done
                           here is named in one warning line. Flags given win.
+      --log-queries       print every DNS query on stderr as CoreDNS's log plugin
+                          does, and keep the last 10,000 for GET /debug/queries
+                          (?name= ?type= ?rcode= ?since= ?watch=true). Default
+                          off: nothing is recorded.
       --api-port N        Kubernetes API port (kubectl --server http://HOST:N);
                           0 picks a free one. Default ${DEFAULTS.apiPort}.
       --kubeconfig FILE   merge a cluster, user and context named headless-dns
@@ -129,7 +133,7 @@ export interface ServeIo {
 export type ParsedServeArgs =
   | { help: true }
   | { help: false; version: true; options?: undefined }
-  | { help: false; version?: false; options: Parameters<typeof startCluster>[0]; builtinExample: boolean; podLogs: boolean; corefileNotes?: string[] };
+  | { help: false; version?: false; options: Parameters<typeof startCluster>[0]; builtinExample: boolean; podLogs: boolean; logQueries: boolean; corefileNotes?: string[] };
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -213,6 +217,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
         'reverse-zones': { type: 'string' },
         fallthrough: { type: 'string' },
         corefile: { type: 'string' },
+        'log-queries': { type: 'boolean' },
         'api-port': { type: 'string' },
         kubeconfig: { type: 'string' },
         'kubeconfig-set-current': { type: 'boolean' },
@@ -277,6 +282,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
     help: false,
     builtinExample: !v.filename?.length,
     podLogs: !v['no-pod-logs'],
+    logQueries: v['log-queries'] === true,
     ...(corefile
       ? {
           corefileNotes: [
@@ -345,7 +351,7 @@ export async function serve(args: readonly string[], io: ServeIo): Promise<numbe
   }
   // Members' output on our stderr, prefixed by pod name, as `docker compose up` does.
   const podOutput = parsed.podLogs ? (pod: string, _container: string, line: string): void => io.stderr(`${pod} | ${line}`) : undefined;
-  const cluster: StartedCluster = await startCluster({ ...parsed.options, ...(podOutput ? { podOutput } : {}), log: io.stderr }, { dnsPort: DEFAULTS.dnsPort, apiPort: DEFAULTS.apiPort, names: 'cli' }).catch(
+  const cluster: StartedCluster = await startCluster({ ...parsed.options, ...(podOutput ? { podOutput } : {}), ...(parsed.logQueries ? { queryLogLines: io.stderr } : {}), log: io.stderr }, { dnsPort: DEFAULTS.dnsPort, apiPort: DEFAULTS.apiPort, names: 'cli' }).catch(
     (error: unknown) => {
       throw withFlagHint(error);
     },

@@ -10,6 +10,7 @@ import { type Reply, answer } from './answer.js';
 import { CLASS_IN, RCODE } from './constants.js';
 import { type Upstream, exchangeTcp, exchangeUdp } from './forward.js';
 import { PreparedAnswers, encodeReply } from './prepared.js';
+import type { QueryLog } from './querylog.js';
 import {
   type ParsedQuery,
   type ReplyParts,
@@ -41,6 +42,8 @@ export interface ResponderOptions {
   observe?: QueryObserver;
   /** The largest UDP reply (CoreDNS bufsize): larger advertised EDNS sizes are lowered to it. Default 1232. */
   udpMaxSize?: number;
+  /** Record every query here (the query log); without it nothing is recorded and nothing timed for it. */
+  queryLog?: QueryLog;
 }
 
 /** One query in this many is timed for the answer-time histogram. */
@@ -63,7 +66,21 @@ export class Responder {
    * Over TCP a large prepared answer comes as parts, to be written in order.
    * Never throws.
    */
-  respond(msg: Buffer, transport: Transport): Buffer | ReplyParts | undefined | Promise<Buffer | undefined> {
+  respond(msg: Buffer, transport: Transport, address?: string, port?: number): Buffer | ReplyParts | undefined | Promise<Buffer | undefined> {
+    const log = this.options.queryLog;
+    if (!log) return this.observedReply(msg, transport);
+    const started = performance.now();
+    const done = <R extends Buffer | ReplyParts | undefined>(reply: R): R => {
+      const head = reply && !Buffer.isBuffer(reply) ? (reply as ReplyParts)[0] : (reply as Buffer | undefined);
+      const size = !reply ? 0 : Buffer.isBuffer(reply) ? reply.length : (reply as ReplyParts).reduce((n, part) => n + part.length, 0);
+      log.record(msg, head, size, transport, address, port, (performance.now() - started) * 1000);
+      return reply;
+    };
+    const reply = this.observedReply(msg, transport);
+    return reply instanceof Promise ? reply.then(done) : done(reply);
+  }
+
+  private observedReply(msg: Buffer, transport: Transport): Buffer | ReplyParts | undefined | Promise<Buffer | undefined> {
     const observe = this.options.observe;
     if (!observe) return this.reply(msg, transport);
     // Reading the clock twice costs a real share of answering from a prepared

@@ -30,7 +30,8 @@ const requireFromDns2 = createRequire(createRequire(import.meta.url).resolve('dn
 const UDPServer = requireFromDns2('./server/udp.js') as typeof Dns2UdpServer;
 const TCPServer = requireFromDns2('./server/tcp.js') as typeof Dns2TcpServer;
 
-export type MessageHandler = (msg: Buffer, transport: Transport) => Buffer | ReplyParts | undefined | Promise<Buffer | undefined>;
+/** One message in, its reply out; the client's address and port come along for the query log. */
+export type MessageHandler = (msg: Buffer, transport: Transport, address?: string, port?: number) => Buffer | ReplyParts | undefined | Promise<Buffer | undefined>;
 
 export interface TransportOptions {
   /** Idle TCP connections are closed after this long (RFC 7766 §6.2.3). Default 10000. */
@@ -134,7 +135,7 @@ class UdpFrontEnd extends UDPServer {
   }
 
   override handle(data: Buffer, rinfo: RemoteInfo): void {
-    const reply = this.onMessage(data, 'udp');
+    const reply = this.onMessage(data, 'udp', rinfo.address, rinfo.port);
     if (reply instanceof Promise) {
       void reply.then((r) => r && this.reply(r, rinfo));
     } else if (reply) {
@@ -289,7 +290,7 @@ class TcpConnection {
   }
 
   private dispatch(msg: Buffer): void {
-    const reply = this.front.onMessage(msg, 'tcp');
+    const reply = this.front.onMessage(msg, 'tcp', this.socket.remoteAddress, this.socket.remotePort);
     if (reply instanceof Promise) {
       this.inFlight++;
       void reply.then(this.onLateReply, this.onLateFailure);
