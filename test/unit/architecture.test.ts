@@ -22,7 +22,7 @@ const ALLOWED: Record<string, string[]> = {
   options: ['errors', 'model', 'store', 'records', 'dns', 'kubelet'],
   'node-dns': ['errors', 'model', 'records', 'dns'],
   cluster: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'kubelet', 'api', 'options', 'node-dns', 'package-root'],
-  cli: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'kubelet', 'api', 'options', 'cluster'],
+  cli: ['errors', 'model', 'store', 'records', 'dns', 'controllers', 'kubelet', 'api', 'options', 'cluster', 'node-dns'],
   register: ['records', 'node-dns'],
   testing: ['errors', 'model', 'options', 'cluster'],
   examples: ['package-root'],
