@@ -250,6 +250,7 @@ async function main() {
   // The same server with the query log on (the ring, and every query's CoreDNS line written to
   // stderr, here /dev/null): what the log costs is the QPS between the two.
   const logged = await startHeadless(dir, ['--log-queries']);
+  const kept = await startHeadless(dir, ['--keep-queries']);
 
   // What our registry holds, for dnsmasq and for the query files.
   const pods = (await api(server.api, 'GET', '/api/v1/namespaces/default/pods')).items;
@@ -286,7 +287,7 @@ async function main() {
     mix.ceilingPort = await freePort();
     ceilings.push(await startCeiling(reply, mix.ceilingPort));
   }
-  const servers = (mix) => [['headless-dns', server.port], ['headless-dns --log-queries', logged.port], ['dnsmasq', dnsmasqPort], ['node ceiling', mix.ceilingPort]];
+  const servers = (mix) => [['headless-dns', server.port], ['headless-dns --log-queries', logged.port], ['headless-dns --keep-queries', kept.port], ['dnsmasq', dnsmasqPort], ['node ceiling', mix.ceilingPort]];
   const runs = new Map();
   for (let repeat = 0; repeat < (TAIL_ONLY ? 0 : REPEATS); repeat++) {
     for (const mix of mixes) {
@@ -381,13 +382,13 @@ async function main() {
       lines.push(`| ${mix.title} | ${name} | ${f(r.qps)} | ${f(r.avgMs, 3)} | ${f(r.p50Ms, 3)} | ${f(r.p99Ms, 3)} | ${f(r.p999Ms, 3)} | ${r.lost} | ${Object.entries(r.rcodes).map(([k, v]) => `${k} ${v}`).join(', ')} | ${r.all.map((q) => f(q)).join(', ')} |`);
     }
   }
-  lines.push('', '| mix | headless-dns / node ceiling | headless-dns / dnsmasq | with --log-queries / without |', '|---|---|---|---|');
+  lines.push('', '| mix | headless-dns / node ceiling | headless-dns / dnsmasq | with --keep-queries / without | with --log-queries / without |', '|---|---|---|---|---|');
   for (const { mix, results } of rows) {
     const h = results['headless-dns'].qps;
     // A server that lost queries did not do the same work: no ratio against it.
     const ratio = (other) => (other.lost > 0 ? `— (${other.lost} queries lost)` : `${f(h / other.qps, 2)}×`);
-    const logCost = results['headless-dns --log-queries'];
-    lines.push(`| ${mix.title} | ${ratio(results['node ceiling'])} | ${ratio(results.dnsmasq)} | ${logCost ? `${f(logCost.qps / h, 2)}×` : '—'} |`);
+    const cost = (name) => (results[name] ? `${f(results[name].qps / h, 2)}×` : '—');
+    lines.push(`| ${mix.title} | ${ratio(results['node ceiling'])} | ${ratio(results.dnsmasq)} | ${cost('headless-dns --keep-queries')} | ${cost('headless-dns --log-queries')} |`);
   }
   lines.push(
     '',

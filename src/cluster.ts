@@ -271,6 +271,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
               annotations: true,
               clock: options.clock ?? systemClock,
               cwd: process.cwd(),
+              mountVolumes: options.mountVolumes,
               log: options.log,
               recorder,
               ...(existsSync(preload) ? { preload: preload.href } : {}),
@@ -321,8 +322,17 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
   // Made only when asked for: off, the responder is given no log and does nothing for one.
   const queryLog = options.queryLog ? new (await import('./dns/querylog.js')).QueryLog() : undefined;
   if (queryLog && options.queryLogLines) {
+    // Lines go out in batches, one write per turn of the loop rather than one per query.
     const print = options.queryLogLines;
-    queryLog.follow((_record, line) => print(line));
+    let pending: string[] = [];
+    queryLog.follow((_record, line) => {
+      if (pending.push(line) > 1) return;
+      setImmediate(() => {
+        const lines = pending;
+        pending = [];
+        print(lines.join('\n'));
+      });
+    });
   }
   let apiAddress: Address = { host: options.host, port: options.apiPort };
   let dnsServerText = '';

@@ -154,6 +154,13 @@ export interface ClusterOptions {
   queryLog?: boolean;
   /** Each query as a CoreDNS `log` plugin line (implies `queryLog`); serve --log-queries prints them on stderr. */
   queryLogLines?: (line: string) => void;
+  /**
+   * Local members see each volume at its `mountPath` (/var/data), in a user and
+   * mount namespace of their own (Linux, where unprivileged user namespaces are
+   * allowed); elsewhere they find it through HEADLESS_DNS_VOLUME_<NAME> as
+   * always. Default false.
+   */
+  mountVolumes?: boolean;
   /** Each line a local process writes (stdout and stderr), e.g. to print it. Default: kept for `kubectl logs` only. */
   podOutput?: (pod: string, container: string, line: string) => void;
   /** Where log lines go. Default: nowhere (the CLI logs to stderr). */
@@ -202,6 +209,7 @@ export interface ResolvedOptions {
   readonly execGiven: boolean;
   readonly podOutput?: (pod: string, container: string, line: string) => void;
   readonly queryLog: boolean;
+  readonly mountVolumes: boolean;
   readonly queryLogLines?: (line: string) => void;
   readonly log: (message: string) => void;
 }
@@ -269,6 +277,7 @@ const SERVE_FLAGS = {
   exec: '--exec',
   podOutput: undefined,
   queryLog: undefined,
+  mountVolumes: '--mount-volumes',
   queryLogLines: '--log-queries',
   log: undefined,
 };
@@ -454,6 +463,7 @@ export function resolveOptions(
     execGiven: input.exec !== undefined,
     ...(input.podOutput ? { podOutput: input.podOutput } : {}),
     queryLog: input.queryLog === true || input.queryLogLines !== undefined,
+    mountVolumes: input.mountVolumes === true,
     ...(input.queryLogLines ? { queryLogLines: input.queryLogLines } : {}),
     log: input.log ?? (() => undefined),
   });

@@ -64,6 +64,8 @@ Options:
                           does, and keep the last 10,000 for GET /debug/queries
                           (?name= ?type= ?rcode= ?since= ?watch=true). Default
                           off: nothing is recorded.
+      --keep-queries      keep the last 10,000 queries for GET /debug/queries
+                          without printing them (cheaper than --log-queries).
       --api-port N        Kubernetes API port (kubectl --server http://HOST:N);
                           0 picks a free one. Default ${DEFAULTS.apiPort}.
       --kubeconfig FILE   merge a cluster, user and context named headless-dns
@@ -111,6 +113,11 @@ Options:
                           headless-dns.io/exec.<container>. Running commands turns
                           on HTTPS and a token for the API. Default: none, every
                           container is emulated.
+      --mount-volumes     local members see each volume at its mountPath
+                          (/var/data), in a user and mount namespace of their own
+                          (Linux, where unprivileged user namespaces are allowed;
+                          a missing path is made under an overlay of its parent).
+                          Default: volumes are only named in HEADLESS_DNS_VOLUME_*.
       --no-pod-logs       do not print what local processes write (it is still
                           kept for kubectl logs). Default: printed to stderr,
                           each line prefixed with its pod's name.
@@ -218,6 +225,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
         fallthrough: { type: 'string' },
         corefile: { type: 'string' },
         'log-queries': { type: 'boolean' },
+        'keep-queries': { type: 'boolean' },
         'api-port': { type: 'string' },
         kubeconfig: { type: 'string' },
         'kubeconfig-set-current': { type: 'boolean' },
@@ -232,6 +240,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
         reapply: { type: 'boolean' },
         exec: { type: 'string', multiple: true },
         'no-pod-logs': { type: 'boolean' },
+        'mount-volumes': { type: 'boolean' },
         'max-tcp-connections': { type: 'string' },
         'udp-max-size': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -294,6 +303,8 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
     options: {
       ...(corefile?.options ?? {}),
       ...(v.exec?.length ? { exec } : {}),
+      ...(v['mount-volumes'] ? { mountVolumes: true } : {}),
+      ...(v['keep-queries'] ? { queryLog: true } : {}),
       manifests: v.filename?.length ? v.filename : [BUILTIN_EXAMPLE],
       ...(v.recursive ? { recursive: true } : {}),
       ...(dnsPort !== undefined ? { dnsPort } : {}),

@@ -40,24 +40,6 @@ const RCODE_NAMES = new Map<number, string>(Object.entries(RCODE).map(([name, co
 const typeName = (code: number): string => TYPE_NAMES.get(code) ?? `TYPE${code}`;
 const rcodeName = (code: number): string => RCODE_NAMES.get(code) ?? `RCODE${code}`;
 
-/** A question name as the client sent it (case kept), dotted, with the trailing dot. */
-function askedName(msg: Buffer, query: ParsedQuery): string {
-  let out = '';
-  let offset = 12;
-  while (offset < query.qnameEnd - 1) {
-    const len = msg[offset]!;
-    for (let i = offset + 1; i <= offset + len; i++) {
-      const byte = msg[i]!;
-      if (byte === 0x2e || byte === 0x5c) out += `\\${String.fromCharCode(byte)}`;
-      else if (byte < 0x21 || byte > 0x7e) out += `\\${String(byte).padStart(3, '0')}`;
-      else out += String.fromCharCode(byte);
-    }
-    out += '.';
-    offset += len + 1;
-  }
-  return out || '.';
-}
-
 function replyFlags(head: Buffer): string {
   const flags: string[] = [];
   if (head[2]! & 0x80) flags.push('qr');
@@ -68,38 +50,150 @@ function replyFlags(head: Buffer): string {
   return flags.join(',');
 }
 
+/** One query as kept: raw parts, made into a QueryRecord only when read (a list, a watch, a log line). */
+interface RawEntry {
+  at: number;
+  address: string | undefined;
+  port: number;
+  transport: 'udp' | 'tcp';
+  /** The question name's wire bytes. */
+  qname: Uint8Array;
+  qtype: number;
+  /** The reply's header bytes 2-3 (flags, rcode); -1 when none was sent. */
+  flags: number;
+  answers: number;
+  micros: number;
+}
+
+/** The end of the question name in a message, or -1 (a scan of its labels: no pointers in a question). */
+function qnameEnd(msg: Buffer): number {
+  let offset = 12;
+  while (offset < msg.length) {
+    const len = msg[offset]!;
+    if (len === 0) return offset + 1;
+    if (len & 0xc0) return -1;
+    offset += len + 1;
+  }
+  return -1;
+}
+
+function nameOf(qname: Uint8Array): string {
+  let out = '';
+  let offset = 0;
+  while (offset < qname.length - 1) {
+    const len = qname[offset]!;
+    for (let i = offset + 1; i <= offset + len; i++) {
+      const byte = qname[i]!;
+      if (byte === 0x2e || byte === 0x5c) out += `\\${String.fromCharCode(byte)}`;
+      else if (byte < 0x21 || byte > 0x7e) out += `\\${String(byte).padStart(3, '0')}`;
+      else out += String.fromCharCode(byte);
+    }
+    out += '.';
+    offset += len + 1;
+  }
+  return out || '.';
+}
+
+/** The longest question name (RFC 1035: 255 octets); each slot of the ring has room for one. */
+const NAME_ROOM = 256;
+
+/**
+ * The ring, in flat arrays allocated once: recording a query writes numbers
+ * and copies its name's bytes into its slot, and allocates nothing, so a busy
+ * log makes no garbage (objects kept for 10,000 queries would be promoted and
+ * collected again and again).
+ */
+class Slots {
+  readonly at: Float64Array;
+  readonly micros: Float64Array;
+  readonly qtype: Uint16Array;
+  readonly flags: Int32Array;
+  readonly answers: Uint16Array;
+  readonly port: Uint16Array;
+  readonly tcp: Uint8Array;
+  readonly nameLength: Uint16Array;
+  readonly names: Uint8Array;
+  readonly address: (string | undefined)[];
+
+  constructor(readonly capacity: number) {
+    this.at = new Float64Array(capacity);
+    this.micros = new Float64Array(capacity);
+    this.qtype = new Uint16Array(capacity);
+    this.flags = new Int32Array(capacity);
+    this.answers = new Uint16Array(capacity);
+    this.port = new Uint16Array(capacity);
+    this.tcp = new Uint8Array(capacity);
+    this.nameLength = new Uint16Array(capacity);
+    this.names = new Uint8Array(capacity * NAME_ROOM);
+    this.address = new Array<string | undefined>(capacity);
+  }
+
+  entry(slot: number): RawEntry {
+    const length = this.nameLength[slot]!;
+    return {
+      at: this.at[slot]!,
+      address: this.address[slot],
+      port: this.port[slot]!,
+      transport: this.tcp[slot] ? 'tcp' : 'udp',
+      qname: this.names.slice(slot * NAME_ROOM, slot * NAME_ROOM + length),
+      qtype: this.qtype[slot]!,
+      flags: this.flags[slot]!,
+      answers: this.answers[slot]!,
+      micros: this.micros[slot]!,
+    };
+  }
+}
+
+function recordOf(entry: RawEntry): QueryRecord {
+  const hasReply = entry.flags >= 0;
+  return {
+    time: new Date(entry.at).toISOString(),
+    client: `${entry.address?.includes(':') ? `[${entry.address}]` : entry.address ?? '?'}:${entry.port ?? 0}`,
+    transport: entry.transport,
+    name: nameOf(entry.qname),
+    type: typeName(entry.qtype),
+    rcode: hasReply ? rcodeName(entry.flags & 0xf) : 'NONE',
+    answers: entry.answers,
+    truncated: hasReply && ((entry.flags >> 8) & 0x02) !== 0,
+    latencyMicros: Math.round(entry.micros),
+    fault: null,
+  };
+}
+
 export class QueryLog {
-  private readonly ring: (QueryRecord | undefined)[];
+  private readonly slots: Slots;
   private next = 0;
   private size = 0;
   private readonly listeners = new Set<(record: QueryRecord, line: string) => void>();
 
   constructor(readonly capacity = QUERY_LOG_CAPACITY) {
-    this.ring = new Array<QueryRecord | undefined>(capacity);
+    this.slots = new Slots(capacity);
   }
 
-  /** Records one query and its reply (undefined: none was sent). */
+  /** Records one query and its reply (undefined: none was sent). This runs per query: it only writes into the ring. */
   record(msg: Buffer, reply: Buffer | undefined, replySize: number, transport: 'udp' | 'tcp', address: string | undefined, port: number | undefined, micros: number): void {
-    const parsed = parseQuery(msg);
-    if (!parsed.ok) return;
-    const query = parsed.query;
-    const record: QueryRecord = {
-      time: new Date().toISOString(),
-      client: `${address?.includes(':') ? `[${address}]` : address ?? '?'}:${port ?? 0}`,
-      transport,
-      name: askedName(msg, query),
-      type: typeName(query.qtype),
-      rcode: reply && reply.length >= 12 ? rcodeName(reply[3]! & 0xf) : 'NONE',
-      answers: reply && reply.length >= 12 ? reply.readUInt16BE(6) : 0,
-      truncated: reply !== undefined && reply.length >= 12 && (reply[2]! & 0x02) !== 0,
-      latencyMicros: Math.round(micros),
-      fault: null,
-    };
-    this.ring[this.next] = record;
-    this.next = (this.next + 1) % this.capacity;
+    const end = msg.length >= 12 && msg.readUInt16BE(4) > 0 ? qnameEnd(msg) : -1;
+    if (end < 0 || end + 2 > msg.length || end - 12 > NAME_ROOM) return;
+    const hasReply = reply !== undefined && reply.length >= 12;
+    const slot = this.next;
+    const slots = this.slots;
+    slots.at[slot] = Date.now();
+    slots.micros[slot] = micros;
+    slots.qtype[slot] = msg.readUInt16BE(end);
+    slots.flags[slot] = hasReply ? reply.readUInt16BE(2) : -1;
+    slots.answers[slot] = hasReply ? reply.readUInt16BE(6) : 0;
+    slots.port[slot] = port ?? 0;
+    slots.tcp[slot] = transport === 'tcp' ? 1 : 0;
+    slots.address[slot] = address;
+    slots.nameLength[slot] = end - 12;
+    msg.copy(slots.names, slot * NAME_ROOM, 12, end);
+    this.next = (slot + 1) % this.capacity;
     if (this.size < this.capacity) this.size++;
     if (this.listeners.size) {
-      const line = logLine(record, { id: query.id, size: msg.length, dnssecOk: query.edns?.dnssecOk ?? false, bufsize: query.edns?.udpSize ?? 512, flags: reply ? replyFlags(reply) : '', replySize });
+      const record = recordOf(slots.entry(slot));
+      const parsed = parseQuery(msg);
+      const query: ParsedQuery | undefined = parsed.ok ? parsed.query : undefined;
+      const line = logLine(record, { id: msg.readUInt16BE(0), size: msg.length, dnssecOk: query?.edns?.dnssecOk ?? false, bufsize: query?.edns?.udpSize ?? 512, flags: hasReply ? replyFlags(reply) : '', replySize });
       for (const listener of this.listeners) listener(record, line);
     }
   }
@@ -108,18 +202,19 @@ export class QueryLog {
   list(filter: { name?: string; type?: string; rcode?: string; since?: number } = {}): QueryRecord[] {
     const out: QueryRecord[] = [];
     for (let i = 0; i < this.size; i++) {
-      const record = this.ring[(this.next - this.size + i + this.capacity) % this.capacity]!;
+      const slot = (this.next - this.size + i + this.capacity) % this.capacity;
+      if (filter.since !== undefined && this.slots.at[slot]! < filter.since) continue;
+      const record = recordOf(this.slots.entry(slot));
       if (filter.name && !record.name.toLowerCase().includes(filter.name.toLowerCase())) continue;
       if (filter.type && record.type !== filter.type.toUpperCase()) continue;
       if (filter.rcode && record.rcode !== filter.rcode.toUpperCase()) continue;
-      if (filter.since !== undefined && Date.parse(record.time) < filter.since) continue;
       out.push(record);
     }
     return out;
   }
 
   clear(): void {
-    this.ring.fill(undefined);
+    this.slots.address.fill(undefined);
     this.next = 0;
     this.size = 0;
   }

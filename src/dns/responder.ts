@@ -70,14 +70,9 @@ export class Responder {
     const log = this.options.queryLog;
     if (!log) return this.observedReply(msg, transport);
     const started = performance.now();
-    const done = <R extends Buffer | ReplyParts | undefined>(reply: R): R => {
-      const head = reply && !Buffer.isBuffer(reply) ? (reply as ReplyParts)[0] : (reply as Buffer | undefined);
-      const size = !reply ? 0 : Buffer.isBuffer(reply) ? reply.length : (reply as ReplyParts).reduce((n, part) => n + part.length, 0);
-      log.record(msg, head, size, transport, address, port, (performance.now() - started) * 1000);
-      return reply;
-    };
     const reply = this.observedReply(msg, transport);
-    return reply instanceof Promise ? reply.then(done) : done(reply);
+    if (reply instanceof Promise) return reply.then((done) => logged(log, msg, done, transport, address, port, started));
+    return logged(log, msg, reply, transport, address, port, started);
   }
 
   private observedReply(msg: Buffer, transport: Transport): Buffer | ReplyParts | undefined | Promise<Buffer | undefined> {
@@ -170,6 +165,23 @@ export class Responder {
     const full: Reply = { ...result, answer: [...result.answer, ...records] };
     return renderAnswer(msg, query, encodeReply(name, full, truncated)!, limit);
   }
+}
+
+/** Records a query and its reply in the query log (no closure per query on the usual, synchronous path). */
+function logged<R extends Buffer | ReplyParts | undefined>(log: QueryLog, msg: Buffer, reply: R, transport: Transport, address: string | undefined, port: number | undefined, started: number): R {
+  let head: Buffer | undefined;
+  let size = 0;
+  if (reply) {
+    if (Buffer.isBuffer(reply)) {
+      head = reply;
+      size = reply.length;
+    } else {
+      head = (reply as ReplyParts)[0];
+      for (const part of reply as ReplyParts) size += part.length;
+    }
+  }
+  log.record(msg, head, size, transport, address, port, (performance.now() - started) * 1000);
+  return reply;
 }
 
 /** Tells the observer about a reply; seconds is -1 for a query that was not timed. */

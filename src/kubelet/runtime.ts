@@ -26,7 +26,8 @@ import { type CommandProblem, type ExecMap, type LocalCommand, localCommand, run
 import { ContainerLog, type LogLine } from './logs.js';
 import { Prober } from './probes.js';
 import { Watchdog } from './watchdog.js';
-import { EmptyDirs, mountVariables, podVolumeDirs } from './volumes.js';
+import { EmptyDirs, mountRequests, mountVariables, podVolumeDirs } from './volumes.js';
+import { mountNamespaces, withMounts } from './mounts.js';
 
 /** kubelet's restart back-off (pkg/kubelet/kubelet.go): 10 s, doubling, at most 5 minutes. */
 export const BACKOFF_INITIAL_MS = 10_000;
@@ -53,6 +54,8 @@ export interface RuntimeOptions {
   readonly recorder?: EventRecorder;
   /** The register preload's file: URL, put into NODE_OPTIONS so Node members resolve cluster names. */
   readonly preload?: string;
+  /** Show each volume at its mountPath, in a user and mount namespace (mounts.ts), where Linux allows. */
+  readonly mountVolumes?: boolean;
 }
 
 /** What members are told about the cluster, known once it listens. */
@@ -114,6 +117,7 @@ export class ProcessRuntime implements LocalPods {
   private info: ClusterInfo | undefined;
   private readonly watchdog = new Watchdog();
   private readonly emptyDirs = new EmptyDirs();
+  private mountsExplained = false;
   /** Can members listen on their pod IPs here? Asked once, with the first member's. */
   private podIpsLocal: Promise<boolean> | undefined;
   private readonly unsubscribe: () => void;
@@ -330,6 +334,7 @@ export class ProcessRuntime implements LocalPods {
       throw error;
     }
     const cwd = this.workingDir(container);
+    if (this.options.mountVolumes) argv = this.mounted(run, container, argv, volumes.dirs, pod);
     if (container.restartCount > 0 || container.log.read().length) {
       container.previousLog = container.log;
       container.log = new ContainerLog();
@@ -374,6 +379,21 @@ export class ProcessRuntime implements LocalPods {
       resolveExit();
     });
     this.options.recorder?.record(pod, 'Normal', 'Created', `Created container: ${container.spec.name}`, source, fieldPath);
+  }
+
+  /** The command started with its volumes at their mountPaths, where namespaces allow; as it was otherwise. */
+  private mounted(run: PodRun, container: ContainerRun, argv: string[], dirs: ReadonlyMap<string, string>, pod: Pod): string[] {
+    const requests = mountRequests(container.spec, dirs);
+    if (!requests.length) return argv;
+    const support = mountNamespaces();
+    if (!support.ok) {
+      if (!this.mountsExplained) this.options.log(`--mount-volumes: ${support.reason}; members find their volumes through HEADLESS_DNS_VOLUME_<NAME> instead`);
+      this.mountsExplained = true;
+      return argv;
+    }
+    const wrapped = withMounts(argv, requests, this.emptyDirs.dir(pod.metadata.uid ?? pod.metadata.name, '.mounts'));
+    for (const path of wrapped.skipped) this.options.log(`pod ${run.namespace}/${run.name}: container ${container.spec.name}: ${path} is right under /, where no overlay can be made; the volume is only in HEADLESS_DNS_VOLUME_*`);
+    return wrapped.argv;
   }
 
   private environment(pod: Pod, vars: readonly [string, string][], portMap?: ReadonlyMap<number, number>): NodeJS.ProcessEnv {

@@ -99,3 +99,15 @@ export function mountVariables(container: Container, dirs: ReadonlyMap<string, s
   if (out.length) out.push(['HEADLESS_DNS_MOUNTS', JSON.stringify(mounts)]);
   return out;
 }
+
+/** Each mount of a container with the directory it is, for --mount-volumes (mounts.ts). */
+export function mountRequests(container: Container, dirs: ReadonlyMap<string, string>): { source: string; mountPath: string }[] {
+  const out: { source: string; mountPath: string }[] = [];
+  for (const mount of (Array.isArray(container.volumeMounts) ? container.volumeMounts : []) as MountSpec[]) {
+    if (typeof mount?.name !== 'string' || typeof mount.mountPath !== 'string') continue;
+    const base = dirs.get(mount.name);
+    if (!base) continue;
+    out.push({ source: typeof mount.subPath === 'string' && mount.subPath ? join(base, mount.subPath) : base, mountPath: mount.mountPath });
+  }
+  return out;
+}
