@@ -32,6 +32,7 @@ import { packageFile } from './package-root.js';
 import { asksForExec, stampExecDirs } from './kubelet/exec.js';
 import type { ProcessRuntime } from './kubelet/runtime.js';
 import type { QueryRecord } from './dns/querylog.js';
+import { type FaultInput, type FaultRule, Faults } from './dns/faults.js';
 
 /**
  * dns.lookup's shape, taking a `namespace` option too: names are then tried as a
@@ -122,6 +123,16 @@ export interface DnsCluster {
   queries(filter?: { name?: string; type?: string; rcode?: string; since?: number }): QueryRecord[];
   /** Forgets the recorded queries. */
   clearQueries(): void;
+  /**
+   * DNS faults for tests: `const f = cluster.faults.add({ name: 'kubia-0.kubia.default.svc.cluster.local', type: 'A', rcode: 'SERVFAIL' }); ...; f.remove()`.
+   * Rules change replies only, never the registry; reset() and close() remove them all.
+   */
+  readonly faults: {
+    add(rule: FaultInput): FaultRule & { remove(): void };
+    list(): FaultRule[];
+    remove(id: string): boolean;
+    clear(): void;
+  };
   /**
    * Fails a node as when its kubelet stops posting status (`Unknown`, the
    * default) or reports not ready (`False`): its pods leave DNS at once, are
@@ -334,6 +345,9 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
       });
     });
   }
+  // Fault rules: empty (and so never looked at per query) unless some are added.
+  const faults = new Faults();
+  for (const rule of options.faults) faults.add(rule);
   let apiAddress: Address = { host: options.host, port: options.apiPort };
   let dnsServerText = '';
   let openWatches = (): number => 0;
@@ -358,9 +372,11 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
     ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}),
     ...(runtime ? { logs: runtime } : {}),
     ...(queryLog ? { queryLog } : {}),
+    faults,
   })));
   if (apiServer) openWatches = () => apiServer.openWatches;
   const responder = new Responder(index, prepared, {
+    faults,
     ...(queryLog ? { queryLog } : {}),
     ...(options.upstream ? { upstream: options.upstream } : {}),
     udpMaxSize: options.udpMaxSize,
@@ -461,6 +477,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
     (closing ??= (async () => {
       for (const unroute of unroutes) unroute();
       for (const stop of waiters) stop();
+      faults.clear();
       try {
         kubeconfig?.remove();
       } catch (error) {
@@ -604,6 +621,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
       return mustGet('Node', name, '');
     },
     reset: (resetOptions) => {
+      faults.clear();
       const to = resetOptions?.to ?? 'manifests';
       if (to !== 'manifests' && to !== 'empty') throw new HeadlessDnsError('INVALID_OPTION', `reset: to must be 'manifests' or 'empty', not ${JSON.stringify(to)}`);
       const doomed = store.all().filter((o) => (o.kind === 'Namespace' ? !['default', 'kube-system'].includes(o.metadata.name) : ['default', 'kube-system'].includes(o.metadata.namespace ?? '')));
@@ -616,6 +634,15 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
         if (node.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') handle.restoreNode(node.metadata.name);
       }
       if (to === 'manifests' && loaded.objects.length) store.apply(loaded.objects.map((m) => m.object));
+    },
+    faults: {
+      add: (rule) => {
+        const added = faults.add(rule);
+        return { ...added, remove: () => void faults.remove(added.id) };
+      },
+      list: () => faults.list(),
+      remove: (id) => faults.remove(id),
+      clear: () => faults.clear(),
     },
     queries: (filter = {}) => {
       if (!queryLog) throw new HeadlessDnsError('INVALID_OPTION', 'queries(): this cluster keeps no query log; start it with queryLog: true');

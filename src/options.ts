@@ -161,6 +161,8 @@ export interface ClusterOptions {
    * always. Default false.
    */
   mountVolumes?: boolean;
+  /** DNS fault rules in force from the start (serve --fault), as `cluster.faults.add` takes them. Default: none. */
+  faults?: readonly object[];
   /** Each line a local process writes (stdout and stderr), e.g. to print it. Default: kept for `kubectl logs` only. */
   podOutput?: (pod: string, container: string, line: string) => void;
   /** Where log lines go. Default: nowhere (the CLI logs to stderr). */
@@ -210,6 +212,7 @@ export interface ResolvedOptions {
   readonly podOutput?: (pod: string, container: string, line: string) => void;
   readonly queryLog: boolean;
   readonly mountVolumes: boolean;
+  readonly faults: readonly object[];
   readonly queryLogLines?: (line: string) => void;
   readonly log: (message: string) => void;
 }
@@ -278,6 +281,7 @@ const SERVE_FLAGS = {
   podOutput: undefined,
   queryLog: undefined,
   mountVolumes: '--mount-volumes',
+  faults: '--fault',
   queryLogLines: '--log-queries',
   log: undefined,
 };
@@ -464,6 +468,7 @@ export function resolveOptions(
     ...(input.podOutput ? { podOutput: input.podOutput } : {}),
     queryLog: input.queryLog === true || input.queryLogLines !== undefined,
     mountVolumes: input.mountVolumes === true,
+    faults: Object.freeze([...(input.faults ?? [])]),
     ...(input.queryLogLines ? { queryLogLines: input.queryLogLines } : {}),
     log: input.log ?? (() => undefined),
   });

@@ -15,6 +15,7 @@ import { registerOpenApiRoutes } from './openapi.js';
 import { HostPolicy, countParam, crossSiteReason, resourceVersionParam, tokenMatches } from './guards.js';
 import { listOptionsOf, queryBool, type RawQuery } from './listoptions.js';
 import type { QueryLog, QueryRecord } from '../dns/querylog.js';
+import type { Faults } from '../dns/faults.js';
 import { findResource } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, type StatusBody, toStatus } from './status.js';
@@ -53,6 +54,8 @@ export interface ApiOptions {
   logs?: PodLogSource;
   /** The query log, when the cluster keeps one (GET /debug/queries). */
   queryLog?: QueryLog;
+  /** DNS fault rules (GET, POST /debug/faults, DELETE /debug/faults/{id}). */
+  faults?: Faults;
 }
 
 export interface ApiApp {
@@ -249,6 +252,28 @@ export function buildApiApp(options: ApiOptions): ApiApp {
     });
     out.once('close', stop);
     return reply;
+  });
+  // DNS faults: list, add (the stored rule with its id comes back), remove.
+  app.get('/debug/faults', async () => ({ items: options.faults?.list() ?? [] }));
+  app.post('/debug/faults', async (request, reply) => {
+    if (!options.faults) throw ApiError.of('NotFound', 'faults are not served here');
+    const raw = Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '';
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      throw ApiError.of('BadRequest', 'the body must be a JSON fault rule, e.g. {"name": "kubia-0.kubia.default.svc.cluster.local", "type": "A", "rcode": "SERVFAIL"}');
+    }
+    try {
+      return reply.code(201).send(options.faults.add(body));
+    } catch (error) {
+      throw new ApiError(422, 'Invalid', (error as Error).message);
+    }
+  });
+  app.delete('/debug/faults/:id', async (request) => {
+    const id = (request.params as { id: string }).id;
+    if (!options.faults?.remove(id)) throw ApiError.of('NotFound', `fault "${id}" not found`);
+    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: id, kind: 'fault' } };
   });
   app.get('/headless-dns/v1/info', async () => ({ version: options.packageVersion, ...(options.info?.() ?? {}) }));
   app.get('/api', async () => apiVersions(options.serverAddress()));

@@ -64,6 +64,13 @@ Options:
                           does, and keep the last 10,000 for GET /debug/queries
                           (?name= ?type= ?rcode= ?since= ?watch=true). Default
                           off: nothing is recorded.
+      --fault JSON        a DNS fault for the whole run, as POST /debug/faults
+                          takes it: {"name": "kubia-0.kubia.default.svc.cluster.local",
+                          "type": "A", "rcode": "SERVFAIL"} or {"name":
+                          "*.kubia.default.svc.cluster.local", "delay": 2000};
+                          effects rcode, delay (jitter), drop (probability),
+                          truncate (UDP), tcpClose; count, durationMs, transport
+                          limit it. Repeatable. Replies change, never the registry.
       --keep-queries      keep the last 10,000 queries for GET /debug/queries
                           without printing them (cheaper than --log-queries).
       --api-port N        Kubernetes API port (kubectl --server http://HOST:N);
@@ -176,6 +183,15 @@ function fallthroughAlone(args: readonly string[]): string[] {
   return args.map((arg, i) => (arg === '--fallthrough' && (args[i + 1] === undefined || args[i + 1]!.startsWith('-')) ? '--fallthrough=*' : arg));
 }
 
+/** `--fault` takes a rule as JSON, as POST /debug/faults does. */
+function faultOf(text: string): object {
+  try {
+    return JSON.parse(text) as object;
+  } catch {
+    throw new HeadlessDnsError('INVALID_OPTION', `--fault must be a JSON rule, e.g. --fault '{"name": "*.kubia.default.svc.cluster.local", "delay": 2000}', got ${text}`);
+  }
+}
+
 const list = (text: string): string[] => text.split(',').map((part) => part.trim()).filter(Boolean);
 
 /** parseArgs's errors, in our words: a misspelt option gets a "did you mean". */
@@ -226,6 +242,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
         corefile: { type: 'string' },
         'log-queries': { type: 'boolean' },
         'keep-queries': { type: 'boolean' },
+        fault: { type: 'string', multiple: true },
         'api-port': { type: 'string' },
         kubeconfig: { type: 'string' },
         'kubeconfig-set-current': { type: 'boolean' },
@@ -305,6 +322,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
       ...(v.exec?.length ? { exec } : {}),
       ...(v['mount-volumes'] ? { mountVolumes: true } : {}),
       ...(v['keep-queries'] ? { queryLog: true } : {}),
+      ...(v.fault?.length ? { faults: v.fault.map(faultOf) } : {}),
       manifests: v.filename?.length ? v.filename : [BUILTIN_EXAMPLE],
       ...(v.recursive ? { recursive: true } : {}),
       ...(dnsPort !== undefined ? { dnsPort } : {}),

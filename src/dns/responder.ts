@@ -11,6 +11,9 @@ import { CLASS_IN, RCODE } from './constants.js';
 import { type Upstream, exchangeTcp, exchangeUdp } from './forward.js';
 import { PreparedAnswers, encodeReply } from './prepared.js';
 import type { QueryLog } from './querylog.js';
+import type { Faults } from './faults.js';
+
+const NO_FAULT = Symbol('no fault');
 import {
   type ParsedQuery,
   type ReplyParts,
@@ -44,7 +47,12 @@ export interface ResponderOptions {
   udpMaxSize?: number;
   /** Record every query here (the query log); without it nothing is recorded and nothing timed for it. */
   queryLog?: QueryLog;
+  /** Fault rules for tests; looked at only while one is in force. */
+  faults?: Faults;
 }
+
+/** A reply that is no reply: the transport closes the TCP connection (a tcpClose fault). */
+export const CLOSE_CONNECTION: Buffer = Buffer.alloc(0);
 
 /** One query in this many is timed for the answer-time histogram. */
 export const TIMING_SAMPLE = 16;
@@ -76,6 +84,11 @@ export class Responder {
   }
 
   private observedReply(msg: Buffer, transport: Transport): Buffer | ReplyParts | undefined | Promise<Buffer | undefined> {
+    const faults = this.options.faults;
+    if (faults?.active) {
+      const faulted = this.faulted(msg, transport, faults);
+      if (faulted !== NO_FAULT) return faulted;
+    }
     const observe = this.options.observe;
     if (!observe) return this.reply(msg, transport);
     // Reading the clock twice costs a real share of answering from a prepared
@@ -86,6 +99,28 @@ export class Responder {
     const reply = this.reply(msg, transport);
     if (reply instanceof Promise) return reply.then((done) => observed(done, transport, started, observe));
     return observed(reply, transport, started, observe);
+  }
+
+  /** The reply under a matching fault rule, or NO_FAULT; the registry is never touched. */
+  private faulted(msg: Buffer, transport: Transport, faults: Faults): Buffer | ReplyParts | undefined | Promise<Buffer | undefined> | typeof NO_FAULT {
+    const parsed = parseQuery(msg);
+    if (!parsed.ok) return NO_FAULT;
+    const query = parsed.query;
+    const effect = faults.match(questionName(msg, query).replace(/\.$/, ''), query.qtype, transport);
+    if (!effect) return NO_FAULT;
+    const now = (): Buffer | ReplyParts | undefined | Promise<Buffer | undefined> => {
+      if (effect.drop) return undefined;
+      if (effect.close) return CLOSE_CONNECTION;
+      if (effect.rcode !== undefined) return renderEmpty(msg, query, effect.rcode);
+      if (effect.truncate) return renderEmpty(msg, query, RCODE.NOERROR, true);
+      return this.reply(msg, transport);
+    };
+    if (effect.delayMs <= 0) return now();
+    return new Promise((resolve) => setTimeout(() => {
+      const reply = now();
+      if (reply instanceof Promise) void reply.then(resolve);
+      else resolve(reply && !Buffer.isBuffer(reply) ? Buffer.concat(reply) : reply);
+    }, effect.delayMs));
   }
 
   private reply(msg: Buffer, transport: Transport): Buffer | ReplyParts | undefined | Promise<Buffer | undefined> {

@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import type { TCPServer as Dns2TcpServer, UDPServer as Dns2UdpServer } from 'dns2';
 import { HeadlessDnsError } from '../errors.js';
 import { ipFamily } from '../model/ip.js';
-import type { Transport } from './responder.js';
+import { CLOSE_CONNECTION, type Transport } from './responder.js';
 import type { ReplyParts } from './wire.js';
 
 // Only dns2's two socket servers, not its index: that also loads its resolvers
@@ -291,6 +291,8 @@ class TcpConnection {
 
   private dispatch(msg: Buffer): void {
     const reply = this.front.onMessage(msg, 'tcp', this.socket.remoteAddress, this.socket.remotePort);
+    // A tcpClose fault: the connection goes unanswered.
+    if (reply === CLOSE_CONNECTION) return void this.socket.destroy();
     if (reply instanceof Promise) {
       this.inFlight++;
       void reply.then(this.onLateReply, this.onLateFailure);
@@ -302,6 +304,7 @@ class TcpConnection {
 
   private readonly onLateReply = (reply: Buffer | undefined): void => {
     this.inFlight--;
+    if (reply === CLOSE_CONNECTION) return void this.socket.destroy();
     if (reply) this.write(reply);
     this.afterLate();
   };
