@@ -131,22 +131,30 @@ async function osReaches(zone: string): Promise<{ ok: true; address: string } | 
   }
 }
 
+/** The --dns and --zone of doctor and setup-dns: the server as host:port and apart, the zone without its dot. */
+export function serverAndZone(values: { dns?: string | undefined; zone?: string | undefined }): { server: string; host: string; port: number; zone: string } {
+  const server = parseDnsServer(values.dns ?? '127.0.0.1:1053', '--dns');
+  const at = /^\[?([^\]]+)\]?:(\d+)$/.exec(server);
+  return { server, host: at?.[1] ?? '127.0.0.1', port: Number(at?.[2] ?? 1053), zone: (values.zone ?? 'cluster.local').toLowerCase().replace(/\.$/, '') };
+}
+
+/** A parseArgs error of doctor or setup-dns, as the CLI reports bad options. */
+export function badOption(error: unknown): HeadlessDnsError {
+  return new HeadlessDnsError('INVALID_OPTION', (error as Error).message.split('\n')[0] ?? 'invalid option');
+}
+
 export async function doctor(args: readonly string[], io: Io, facts: MachineFacts = thisMachine()): Promise<number> {
   let values;
   try {
     values = parseArgs({ args: [...args], strict: true, allowPositionals: false, options: { dns: { type: 'string' }, zone: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }).values;
   } catch (error) {
-    throw new HeadlessDnsError('INVALID_OPTION', (error as Error).message.split('\n')[0] ?? 'invalid option');
+    throw badOption(error);
   }
   if (values.help) {
     io.stdout(DOCTOR_HELP.trimEnd());
     return 0;
   }
-  const server = parseDnsServer(values.dns ?? '127.0.0.1:1053', '--dns');
-  const zone = (values.zone ?? 'cluster.local').toLowerCase().replace(/\.$/, '');
-  const at = /^\[?([^\]]+)\]?:(\d+)$/.exec(server);
-  const host = at?.[1] ?? '127.0.0.1';
-  const port = Number(at?.[2] ?? 1053);
+  const { server, host, port, zone } = serverAndZone(values);
   const mark = (ok: boolean): string => (ok ? 'ok  ' : 'FAIL');
 
   const down = await serverAnswers(server, zone);

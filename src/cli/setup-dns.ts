@@ -9,9 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { HeadlessDnsError } from '../errors.js';
-import { parseDnsServer } from '../node-dns/server-address.js';
-import { doctor, fixFor, type MachineFacts, mechanismOf, nameservers, thisMachine } from './doctor.js';
+import { badOption, doctor, fixFor, type MachineFacts, mechanismOf, nameservers, serverAndZone, thisMachine } from './doctor.js';
 
 export const SETUP_DNS_HELP = `Usage: headless-dns setup-dns [--dns HOST:PORT] [--zone ZONE] [--yes] [--undo]
 
@@ -103,24 +101,15 @@ function asRoot(step: Step): { status: number | null; stderr: string } {
 export async function setupDns(args: readonly string[], io: Io, facts: MachineFacts = thisMachine()): Promise<number> {
   let values;
   try {
-    values = parseArgs({
-      args: [...args],
-      strict: true,
-      allowPositionals: false,
-      options: { dns: { type: 'string' }, zone: { type: 'string' }, yes: { type: 'boolean', short: 'y' }, undo: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    }).values;
+    values = parseArgs({ args: [...args], strict: true, allowPositionals: false, options: { dns: { type: 'string' }, zone: { type: 'string' }, yes: { type: 'boolean', short: 'y' }, undo: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }).values;
   } catch (error) {
-    throw new HeadlessDnsError('INVALID_OPTION', (error as Error).message.split('\n')[0] ?? 'invalid option');
+    throw badOption(error);
   }
   if (values.help) {
     io.stdout(SETUP_DNS_HELP.trimEnd());
     return 0;
   }
-  const server = parseDnsServer(values.dns ?? '127.0.0.1:1053', '--dns');
-  const zone = (values.zone ?? 'cluster.local').toLowerCase().replace(/\.$/, '');
-  const at = /^\[?([^\]]+)\]?:(\d+)$/.exec(server);
-  const host = at?.[1] ?? '127.0.0.1';
-  const port = Number(at?.[2] ?? 1053);
+  const { server, host, port, zone } = serverAndZone(values);
   const plan = planFor(facts, host, port, zone, values.undo === true);
   // A plain resolv.conf that already names headless-dns first (its port 53): nothing to route, only to check.
   if (plan.instructions && !values.undo && nameservers(facts.resolvConf)[0] === host && port === 53) {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type StartedCluster } from '../../src/index.js';
 import { ManualClock } from '../../src/testing.js';
 import type { KubeObject, Pod } from '../../src/model/types.js';
+import { alive, until } from '../support/poll.js';
 
 let dir: string;
 
@@ -100,22 +101,6 @@ const output = (cluster: StartedCluster, name: string): string[] => {
     return cluster.logs(name);
   } catch {
     return [];
-  }
-};
-/** Polls: a member's output changes no object, so the store-driven waitFor would not look again. */
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`not true after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 };
 

@@ -1,16 +1,9 @@
 // doctor's reading of a machine: the mechanism, mDNS first, and the fix it prints.
 
 import { describe, expect, it } from 'vitest';
-import { fixFor, type MachineFacts, mdnsFirst, mechanismOf } from '../../src/cli/doctor.js';
+import { fixFor, mdnsFirst, mechanismOf } from '../../src/cli/doctor.js';
+import { machine } from '../support/machine.js';
 
-const machine = (facts: Partial<MachineFacts> & { files?: Record<string, string>; dirs?: string[] }): MachineFacts => ({
-  platform: 'linux',
-  resolvConf: 'nameserver 10.0.0.2\n',
-  nsswitch: 'hosts: files dns\n',
-  exists: (path) => (facts.dirs ?? []).includes(path) || path in (facts.files ?? {}),
-  read: (path) => facts.files?.[path],
-  ...facts,
-});
 
 describe('doctor', () => {
   it.each([

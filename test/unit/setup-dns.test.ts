@@ -1,17 +1,9 @@
 // setup-dns's plan per mechanism: only the zone, idempotent, undoing only its own.
 
 import { describe, expect, it } from 'vitest';
-import type { MachineFacts } from '../../src/cli/doctor.js';
 import { planFor } from '../../src/cli/setup-dns.js';
+import { machine } from '../support/machine.js';
 
-const machine = (facts: Partial<MachineFacts> & { files?: Record<string, string>; dirs?: string[] }): MachineFacts => ({
-  platform: 'linux',
-  resolvConf: 'nameserver 10.0.0.2\n',
-  nsswitch: 'hosts: files dns\n',
-  exists: (path) => (facts.dirs ?? []).includes(path) || path in (facts.files ?? {}),
-  read: (path) => facts.files?.[path],
-  ...facts,
-});
 const OURS = '# written by headless-dns setup-dns\nnameserver 127.0.0.1\nport 1053\n';
 
 describe('setup-dns plans', () => {
