@@ -14,7 +14,7 @@ import { registerFieldValidation } from './fieldvalidation.js';
 import { registerOpenApiRoutes } from './openapi.js';
 import { HostPolicy, countParam, crossSiteReason, resourceVersionParam, tokenMatches } from './guards.js';
 import { listOptionsOf, queryBool, type RawQuery } from './listoptions.js';
-import type { QueryLog, QueryRecord } from '../dns/querylog.js';
+import { matchesFilter, type QueryLog } from '../dns/querylog.js';
 import type { Faults } from '../dns/faults.js';
 import { findResource } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -246,9 +246,8 @@ export function buildApiApp(options: ApiOptions): ApiApp {
     const out = reply.raw;
     out.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
     for (const record of log.list(filter)) out.write(`${JSON.stringify(record)}\n`);
-    const matches = (record: QueryRecord): boolean => (!filter.name || record.name.toLowerCase().includes(filter.name.toLowerCase())) && (!filter.type || record.type === filter.type.toUpperCase()) && (!filter.rcode || record.rcode === filter.rcode.toUpperCase());
     const stop = log.follow((record) => {
-      if (matches(record)) out.write(`${JSON.stringify(record)}\n`);
+      if (matchesFilter(record, filter)) out.write(`${JSON.stringify(record)}\n`);
     });
     out.once('close', stop);
     return reply;

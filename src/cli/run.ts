@@ -18,7 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HeadlessDnsError } from '../errors.js';
 import { LEASE_ANNOTATION, LOCAL_PROCESS_ANNOTATION } from '../controllers/leases.js';
-import { probeOnce } from '../kubelet/probes.js';
+import { probeOnce, signalGroup } from '../kubelet/probes.js';
 import { podDnsEnv } from '../kubelet/env.js';
 import { Watchdog } from '../kubelet/watchdog.js';
 import { ipFamily } from '../model/ip.js';
@@ -568,14 +568,7 @@ async function supervise(options: RunOptions, io: Io): Promise<number> {
     watchdog.watch(child.pid, graceSeconds * 1000);
   }
   if (child.pid) log(`command running as pid ${child.pid}${watchdog ? ' (process group; the watchdog stops it if run dies)' : ''}`);
-  const signalCommand = (signal: NodeJS.Signals): void => {
-    try {
-      if (groups && child.pid) process.kill(-child.pid, signal);
-      else child.kill(signal);
-    } catch {
-      // already gone
-    }
-  };
+  const signalCommand = (signal: NodeJS.Signals): void => signalGroup(child, signal);
   let killTimer: NodeJS.Timeout | undefined;
   let stopping = false;
   /** Stops the command as kubelet stops a container: SIGTERM, SIGKILL after the grace period. */

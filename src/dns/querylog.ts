@@ -160,6 +160,22 @@ function recordOf(entry: RawEntry): QueryRecord {
   };
 }
 
+export interface QueryFilter {
+  /** A substring of the name, any case. */
+  name?: string;
+  type?: string;
+  rcode?: string;
+  /** Milliseconds since the epoch. */
+  since?: number;
+}
+
+/** Does a record pass a filter (`since` aside: list() reads it before making the record)? */
+export function matchesFilter(record: QueryRecord, filter: QueryFilter): boolean {
+  if (filter.name && !record.name.toLowerCase().includes(filter.name.toLowerCase())) return false;
+  if (filter.type && record.type !== filter.type.toUpperCase()) return false;
+  return !filter.rcode || record.rcode === filter.rcode.toUpperCase();
+}
+
 export class QueryLog {
   private readonly slots: Slots;
   private next = 0;
@@ -199,16 +215,13 @@ export class QueryLog {
   }
 
   /** Oldest first (newest last), filtered. */
-  list(filter: { name?: string; type?: string; rcode?: string; since?: number } = {}): QueryRecord[] {
+  list(filter: QueryFilter = {}): QueryRecord[] {
     const out: QueryRecord[] = [];
     for (let i = 0; i < this.size; i++) {
       const slot = (this.next - this.size + i + this.capacity) % this.capacity;
       if (filter.since !== undefined && this.slots.at[slot]! < filter.since) continue;
       const record = recordOf(this.slots.entry(slot));
-      if (filter.name && !record.name.toLowerCase().includes(filter.name.toLowerCase())) continue;
-      if (filter.type && record.type !== filter.type.toUpperCase()) continue;
-      if (filter.rcode && record.rcode !== filter.rcode.toUpperCase()) continue;
-      out.push(record);
+      if (matchesFilter(record, filter)) out.push(record);
     }
     return out;
   }

@@ -12,8 +12,6 @@ import { type Upstream, exchangeTcp, exchangeUdp } from './forward.js';
 import { PreparedAnswers, encodeReply } from './prepared.js';
 import type { QueryLog } from './querylog.js';
 import type { Faults } from './faults.js';
-
-const NO_FAULT = Symbol('no fault');
 import {
   type ParsedQuery,
   type ReplyParts,
@@ -30,6 +28,9 @@ import {
 } from './wire.js';
 
 export type Transport = 'udp' | 'tcp';
+
+/** What faulted() says when no rule matches: answer as usual. */
+const NO_FAULT = Symbol('no fault');
 
 /**
  * Told what each query did, for metrics: transport, the question's type code

@@ -87,22 +87,22 @@ function readOpenFileLimit(): number | null {
   return openFileLimit;
 }
 
-/**
- * The default cap on concurrent DNS TCP connections: 1000, or fewer where the
- * open-file limit is low, keeping min(256, limit / 2) descriptors for the API
- * and its watches, UDP, the listeners, files and child processes (a 1024 limit
- * gives 768). Where the limit cannot be read (not Linux), 1000.
- */
 /** The descriptors DNS TCP leaves for the API, UDP and files: min(256, limit / 2), or 256 where the limit is unknown. */
 export function descriptorReserve(): number {
   const limit = readOpenFileLimit();
   return limit === null ? 256 : Math.min(256, Math.floor(limit / 2));
 }
 
+/**
+ * The default cap on concurrent DNS TCP connections: 1000, or fewer where the
+ * open-file limit is low, keeping descriptorReserve() descriptors for the API
+ * and its watches, UDP, the listeners, files and child processes (a 1024 limit
+ * gives 768). Where the limit cannot be read (not Linux), 1000.
+ */
 export function defaultMaxTcpConnections(): number {
   const limit = readOpenFileLimit();
   if (limit === null) return TCP_DEFAULTS.maxConnections;
-  return Math.max(1, Math.min(TCP_DEFAULTS.maxConnections, limit - Math.min(256, Math.floor(limit / 2))));
+  return Math.max(1, Math.min(TCP_DEFAULTS.maxConnections, limit - descriptorReserve()));
 }
 
 /** What the TCP side holds and has shed; counters run from listen(). */

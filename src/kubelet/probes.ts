@@ -5,7 +5,7 @@
 // `successThreshold` successes or `failureThreshold` failures in a row.
 // Readiness and startup start as failed, liveness as succeeded-so-far.
 
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
@@ -93,22 +93,36 @@ function tcpProbe(host: string, port: number | undefined, timeoutMs: number): Pr
 
 function execProbe(command: unknown, target: ProbeTarget, timeoutMs: number): Promise<boolean> {
   if (!Array.isArray(command) || command.length === 0 || !command.every((c) => typeof c === 'string')) return Promise.resolve(false);
+  return runUntil(command as string[], target.env, target.cwd, timeoutMs).then((code) => code === 0);
+}
+
+/** Signals a child's whole process group (it was started detached), or the child alone where there are no groups. */
+export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (!child.pid) return;
+  try {
+    if (process.platform !== 'win32') process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Runs a command in a container's environment (an exec probe, a preStop hook),
+ * its process group killed at `timeoutMs`; resolves with its exit code, or null
+ * when it could not start or was killed.
+ */
+export function runUntil(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs: number): Promise<number | null> {
   return new Promise((resolve) => {
-    const child = spawn(command[0] as string, command.slice(1) as string[], { env: target.env, cwd: target.cwd, stdio: 'ignore', detached: process.platform !== 'win32' });
-    const timer = setTimeout(() => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }, timeoutMs);
+    const child = spawn(argv[0]!, argv.slice(1), { env, cwd, stdio: 'ignore', detached: process.platform !== 'win32' });
+    const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), Math.max(0, timeoutMs));
     child.once('error', () => {
       clearTimeout(timer);
-      resolve(false);
+      resolve(null);
     });
-    child.once('exit', (code) => {
+    child.once('close', (code) => {
       clearTimeout(timer);
-      resolve(code === 0);
+      resolve(code);
     });
   });
 }

@@ -24,7 +24,7 @@ import type { ObjectStore, StoreEvent } from '../store/store.js';
 import { containerEnv, EnvProblem, expandArgv, podDnsEnv } from './env.js';
 import { type CommandProblem, type ExecMap, type LocalCommand, localCommand, runsLocally } from './exec.js';
 import { ContainerLog, type LogLine } from './logs.js';
-import { Prober } from './probes.js';
+import { Prober, runUntil, signalGroup } from './probes.js';
 import { Watchdog } from './watchdog.js';
 import { EmptyDirs, mountRequests, mountVariables, podVolumeDirs } from './volumes.js';
 import { mountNamespaces, withMounts } from './mounts.js';
@@ -507,14 +507,7 @@ export class ProcessRuntime implements LocalPods {
   }
 
   private signal(container: ContainerRun, signal: NodeJS.Signals): void {
-    const child = container.child;
-    if (!child?.pid) return;
-    try {
-      if (process.platform !== 'win32') process.kill(-child.pid, signal);
-      else child.kill(signal);
-    } catch {
-      // already gone
-    }
+    if (container.child) signalGroup(container.child, signal);
   }
 
   private exited(run: PodRun, container: ContainerRun, spawnError: Error | undefined, code: number | null, signal: NodeJS.Signals | null, startedMs: number): void {
@@ -602,31 +595,14 @@ export class ProcessRuntime implements LocalPods {
   }
 
   /** A preStop exec hook, in the container's environment, cut short at the grace deadline. */
-  private runHook(command: string[], pod: Pod, container: ContainerRun, deadline: number): Promise<void> {
-    return new Promise((resolve) => {
-      let env: NodeJS.ProcessEnv;
-      try {
-        env = this.environment(pod, containerEnv(pod, container.spec, this.options.store.list('Service', pod.metadata.namespace ?? 'default') as Service[]));
-      } catch {
-        return resolve();
-      }
-      const hook = spawn(command[0]!, command.slice(1), { env, cwd: this.workingDir(container), stdio: 'ignore', detached: process.platform !== 'win32' });
-      const timer = setTimeout(() => {
-        try {
-          if (hook.pid) process.kill(-hook.pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }, Math.max(0, deadline - Date.now()));
-      hook.once('error', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      hook.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+  private async runHook(command: string[], pod: Pod, container: ContainerRun, deadline: number): Promise<void> {
+    let env: NodeJS.ProcessEnv;
+    try {
+      env = this.environment(pod, containerEnv(pod, container.spec, this.options.store.list('Service', pod.metadata.namespace ?? 'default') as Service[]));
+    } catch {
+      return;
+    }
+    await runUntil(command, env, this.workingDir(container), deadline - Date.now());
   }
 
   /** Every process of a stopping pod is gone: the kubelet confirms, and the pod object goes. */
