@@ -130,6 +130,8 @@ export interface DnsCluster {
   readonly faults: {
     add(rule: FaultInput): FaultRule & { remove(): void };
     list(): FaultRule[];
+    /** Switches a rule off (it stays listed, matching nothing) or on again; false when there is no such rule. */
+    setEnabled(id: string, enabled: boolean): boolean;
     remove(id: string): boolean;
     clear(): void;
   };
@@ -352,7 +354,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
   let dnsServerText = '';
   let openWatches = (): number => 0;
   // Metrics are read only through the API's /metrics: without an API nothing counts.
-  const metrics = options.api ? new Metrics(store, () => openWatches()) : undefined;
+  const metrics = options.api ? new Metrics(store, () => openWatches(), faults) : undefined;
   // Loaded only for an API (it brings node:http): `api: false` clusters never pay for it.
   const apiServer = metrics && (await import('./api/server.js').then(({ ApiServer }) => ApiServer.create({
     store,
@@ -641,6 +643,7 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
         return { ...added, remove: () => void faults.remove(added.id) };
       },
       list: () => faults.list(),
+      setEnabled: (id, enabled) => faults.setEnabled(id, enabled) !== undefined,
       remove: (id) => faults.remove(id),
       clear: () => faults.clear(),
     },

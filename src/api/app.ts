@@ -54,7 +54,7 @@ export interface ApiOptions {
   logs?: PodLogSource;
   /** The query log, when the cluster keeps one (GET /debug/queries). */
   queryLog?: QueryLog;
-  /** DNS fault rules (GET, POST /debug/faults, DELETE /debug/faults/{id}). */
+  /** DNS fault rules (GET, POST /debug/faults, PATCH and DELETE /debug/faults/{id}). */
   faults?: Faults;
 }
 
@@ -268,6 +268,21 @@ export function buildApiApp(options: ApiOptions): ApiApp {
     } catch (error) {
       throw new ApiError(422, 'Invalid', (error as Error).message);
     }
+  });
+  // Switches a rule on or off ({"enabled": false}); the rule keeps its id and hits.
+  app.patch('/debug/faults/:id', async (request) => {
+    const id = (request.params as { id: string }).id;
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '');
+    } catch {
+      throw ApiError.of('BadRequest', 'the body must be JSON, {"enabled": true} or {"enabled": false}');
+    }
+    const enabled = (body as { enabled?: unknown } | null)?.enabled;
+    if (typeof enabled !== 'boolean' || Object.keys(body as object).length !== 1) throw new ApiError(422, 'Invalid', 'fault: the body is {"enabled": true} or {"enabled": false}, nothing else');
+    const rule = options.faults?.setEnabled(id, enabled);
+    if (!rule) throw ApiError.of('NotFound', `fault "${id}" not found`);
+    return rule;
   });
   app.delete('/debug/faults/:id', async (request) => {
     const id = (request.params as { id: string }).id;

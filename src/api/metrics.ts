@@ -3,6 +3,7 @@
 
 import { RCODE_NAMES, typeName } from '../dns/constants.js';
 import { TIMING_SAMPLE } from '../dns/responder.js';
+import { FAULT_EFFECTS, type Faults } from '../dns/faults.js';
 import { KINDS } from '../model/types.js';
 import type { ObjectStore } from '../store/store.js';
 
@@ -21,7 +22,11 @@ export class Metrics {
   private readonly events = new Map<string, number>();
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly store: ObjectStore, private readonly openWatches: () => number = () => 0) {
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly openWatches: () => number = () => 0,
+    private readonly faults?: Faults,
+  ) {
     this.unsubscribe = store.subscribe((batch) => {
       for (const event of batch) {
         const key = `${event.object.kind}|${event.type}`;
@@ -68,6 +73,14 @@ export class Metrics {
     for (const [key, n] of [...this.events].sort()) {
       const [kind = '', type = ''] = key.split('|');
       lines.push(`headless_dns_store_events_total{kind="${kind}",type="${type}"} ${n}`);
+    }
+    if (this.faults) {
+      lines.push('# HELP headless_dns_dns_faults_applied_total Queries a DNS fault rule changed, by effect (a delayed SERVFAIL counts as both).');
+      lines.push('# TYPE headless_dns_dns_faults_applied_total counter');
+      for (const effect of FAULT_EFFECTS) lines.push(`headless_dns_dns_faults_applied_total{effect="${effect}"} ${this.faults.applied[effect]}`);
+      lines.push('# HELP headless_dns_dns_fault_hits Queries each fault rule in force has matched.');
+      lines.push('# TYPE headless_dns_dns_fault_hits gauge');
+      for (const rule of this.faults.list()) lines.push(`headless_dns_dns_fault_hits{id="${rule.id}",name="${escape(rule.name)}",type="${rule.type ?? ''}"} ${rule.hits}`);
     }
     lines.push('# HELP headless_dns_api_watches Open watch streams.');
     lines.push('# TYPE headless_dns_api_watches gauge');

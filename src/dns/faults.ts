@@ -1,10 +1,12 @@
 // DNS faults for tests: rules matched by name (exact, `*.suffix`, or a glob),
 // type and transport, each with an effect on the reply — an rcode, a delay,
-// a drop, truncation over UDP, or closing the TCP connection unanswered —
-// for a number of queries or a time. Faults act on replies only; the
-// registry never changes. With no rule, the responder asks nothing of them.
+// a drop, truncation over UDP, closing the TCP connection unanswered, or the
+// membership of some seconds ago — for a number of queries or a time. Faults
+// act on replies only; the registry never changes. With no rule, the
+// responder asks nothing of them.
 
 import { HeadlessDnsError } from '../errors.js';
+import { HISTORY_HORIZON_MS } from '../records/index.js';
 import { QTYPE, RCODE } from './constants.js';
 
 export type FaultRcode = 'SERVFAIL' | 'REFUSED' | 'NXDOMAIN' | 'NOTIMP';
@@ -27,6 +29,10 @@ export interface FaultInput {
   truncate?: boolean;
   /** Over TCP: the connection is closed without a reply. */
   tcpClose?: boolean;
+  /** Answer with the Services' membership of this many seconds ago (to the second; at most 600). */
+  stale?: number;
+  /** A rule that is off matches nothing and stays listed (the web page's switch). Default true. */
+  enabled?: boolean;
   /** The rule ends after this many matching queries. */
   count?: number;
   /** The rule ends this many milliseconds after it was added. */
@@ -51,9 +57,20 @@ export interface FaultEffect {
   rcode?: number;
   truncate: boolean;
   delayMs: number;
+  /** Answer as of this many seconds ago (0: now). */
+  staleSeconds: number;
+  /** The rule's number (its id is `fault-<number>`), for the query log. */
+  number: number;
 }
 
-const KEYS = new Set(['name', 'type', 'transport', 'rcode', 'delay', 'jitter', 'drop', 'truncate', 'tcpClose', 'count', 'durationMs']);
+/** The effects a rule may have, as metrics name them. */
+export const FAULT_EFFECTS = ['rcode', 'delay', 'drop', 'truncate', 'tcpClose', 'stale'] as const;
+export type FaultEffectName = (typeof FAULT_EFFECTS)[number];
+
+/** The longest `stale` a rule may ask for: as much history as the record index keeps. */
+const STALE_HORIZON_SECONDS = HISTORY_HORIZON_MS / 1000;
+
+const KEYS = new Set(['name', 'type', 'transport', 'rcode', 'delay', 'jitter', 'drop', 'truncate', 'tcpClose', 'stale', 'count', 'durationMs', 'enabled']);
 const RCODES: readonly FaultRcode[] = ['SERVFAIL', 'REFUSED', 'NXDOMAIN', 'NOTIMP'];
 
 function invalid(message: string): HeadlessDnsError {
@@ -78,9 +95,11 @@ export function validateFault(input: unknown): FaultInput {
   number('drop', 0, 1);
   number('count', 1, 1e9);
   number('durationMs', 1, 86_400_000);
-  for (const key of ['truncate', 'tcpClose']) if (rule[key] !== undefined && typeof rule[key] !== 'boolean') throw invalid(`${key}: must be true or false`);
-  const effects = ['rcode', 'delay', 'drop', 'truncate', 'tcpClose'].filter((key) => rule[key] !== undefined && rule[key] !== false);
-  if (effects.length === 0) throw invalid('a rule needs an effect: rcode, delay, drop, truncate or tcpClose');
+  number('stale', 1, STALE_HORIZON_SECONDS);
+  for (const key of ['truncate', 'tcpClose', 'enabled']) if (rule[key] !== undefined && typeof rule[key] !== 'boolean') throw invalid(`${key}: must be true or false`);
+  const effects = FAULT_EFFECTS.filter((key) => rule[key] !== undefined && rule[key] !== false);
+  if (effects.length === 0) throw invalid(`a rule needs an effect: ${FAULT_EFFECTS.join(', ')}`);
+  if (rule.stale !== undefined && effects.some((key) => key === 'rcode' || key === 'truncate' || key === 'tcpClose')) throw invalid('stale: an answer as of the past cannot also be an rcode, a truncation or a closed connection');
   if (rule.jitter !== undefined && rule.delay === undefined) throw invalid('jitter: only with a delay');
   return rule as unknown as FaultInput;
 }
@@ -94,8 +113,10 @@ function matcher(pattern: string): (name: string) => boolean {
 }
 
 export class Faults {
-  private readonly rules: { rule: FaultRule; matches: (name: string) => boolean; qtype?: number }[] = [];
+  private readonly rules: { rule: FaultRule; number: number; matches: (name: string) => boolean; qtype?: number }[] = [];
   private next = 1;
+  /** Queries each effect applied to, over the run (rules come and go; these stay, for metrics). */
+  readonly applied: Record<FaultEffectName, number> = { rcode: 0, delay: 0, drop: 0, truncate: 0, tcpClose: 0, stale: 0 };
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -106,9 +127,18 @@ export class Faults {
 
   add(input: unknown): FaultRule {
     const valid = validateFault(input);
-    const rule: FaultRule = { ...valid, ...(valid.type ? { type: valid.type.toUpperCase() } : {}), id: `fault-${this.next++}`, hits: 0, created: this.now() };
-    this.rules.push({ rule, matches: matcher(valid.name), ...(rule.type ? { qtype: QTYPE[rule.type as keyof typeof QTYPE] } : {}) });
+    const number = this.next++;
+    const rule: FaultRule = { ...valid, ...(valid.type ? { type: valid.type.toUpperCase() } : {}), enabled: valid.enabled !== false, id: `fault-${number}`, hits: 0, created: this.now() };
+    this.rules.push({ rule, number, matches: matcher(valid.name), ...(rule.type ? { qtype: QTYPE[rule.type as keyof typeof QTYPE] } : {}) });
     return rule;
+  }
+
+  /** Switches a rule on or off; false when there is no such rule. */
+  setEnabled(id: string, enabled: boolean): FaultRule | undefined {
+    this.expire();
+    const entry = this.rules.find((r) => r.rule.id === id);
+    if (entry) entry.rule.enabled = enabled;
+    return entry?.rule;
   }
 
   remove(id: string): boolean {
@@ -140,19 +170,34 @@ export class Faults {
     this.expire();
     for (const entry of this.rules) {
       const { rule } = entry;
+      if (!rule.enabled) continue;
       if (rule.transport && rule.transport !== transport) continue;
       if (entry.qtype !== undefined && entry.qtype !== qtype) continue;
       if (!entry.matches(name)) continue;
       rule.hits++;
-      return {
+      const effect: FaultEffect = {
         rule,
+        number: entry.number,
         drop: rule.drop !== undefined && Math.random() < rule.drop,
         close: rule.tcpClose === true && transport === 'tcp',
         ...(rule.rcode ? { rcode: RCODE[rule.rcode] } : {}),
         truncate: rule.truncate === true && transport === 'udp',
         delayMs: (rule.delay ?? 0) + (rule.jitter ? Math.random() * rule.jitter : 0),
+        staleSeconds: rule.stale ?? 0,
       };
+      this.count(effect);
+      return effect;
     }
     return undefined;
+  }
+
+  private count(effect: FaultEffect): void {
+    const applied = this.applied;
+    if (effect.delayMs > 0) applied.delay++;
+    if (effect.drop) applied.drop++;
+    else if (effect.close) applied.tcpClose++;
+    else if (effect.rcode !== undefined) applied.rcode++;
+    else if (effect.truncate) applied.truncate++;
+    else if (effect.staleSeconds > 0) applied.stale++;
   }
 }

@@ -1,7 +1,7 @@
 // What each DNS query asked and got, kept in a bounded ring when the log is on
 // (`serve --log-queries`, `startCluster({ queryLog: true })`): time, client,
 // transport, the name as asked, type, rcode, answer count, truncation and
-// latency. Off, nothing here runs: the responder is not given a log.
+// latency, and the fault rule that applied. Off, nothing here runs: the responder is not given a log.
 
 import { QTYPE, RCODE } from './constants.js';
 import { type ParsedQuery, parseQuery } from './wire.js';
@@ -19,7 +19,7 @@ export interface QueryRecord {
   answers: number;
   truncated: boolean;
   latencyMicros: number;
-  /** The fault that applied, if any (faults are not in this build: always null). */
+  /** The id of the fault rule that applied (`fault-3`), or null. */
   fault: string | null;
 }
 
@@ -63,6 +63,8 @@ interface RawEntry {
   flags: number;
   answers: number;
   micros: number;
+  /** The fault rule's number, 0 for none. */
+  fault: number;
 }
 
 /** The end of the question name in a message, or -1 (a scan of its labels: no pointers in a question). */
@@ -112,6 +114,7 @@ class Slots {
   readonly port: Uint16Array;
   readonly tcp: Uint8Array;
   readonly nameLength: Uint16Array;
+  readonly fault: Uint32Array;
   readonly names: Uint8Array;
   readonly address: (string | undefined)[];
 
@@ -124,6 +127,7 @@ class Slots {
     this.port = new Uint16Array(capacity);
     this.tcp = new Uint8Array(capacity);
     this.nameLength = new Uint16Array(capacity);
+    this.fault = new Uint32Array(capacity);
     this.names = new Uint8Array(capacity * NAME_ROOM);
     this.address = new Array<string | undefined>(capacity);
   }
@@ -140,6 +144,7 @@ class Slots {
       flags: this.flags[slot]!,
       answers: this.answers[slot]!,
       micros: this.micros[slot]!,
+      fault: this.fault[slot]!,
     };
   }
 }
@@ -156,7 +161,7 @@ function recordOf(entry: RawEntry): QueryRecord {
     answers: entry.answers,
     truncated: hasReply && ((entry.flags >> 8) & 0x02) !== 0,
     latencyMicros: Math.round(entry.micros),
-    fault: null,
+    fault: entry.fault ? `fault-${entry.fault}` : null,
   };
 }
 
@@ -187,7 +192,7 @@ export class QueryLog {
   }
 
   /** Records one query and its reply (undefined: none was sent). This runs per query: it only writes into the ring. */
-  record(msg: Buffer, reply: Buffer | undefined, replySize: number, transport: 'udp' | 'tcp', address: string | undefined, port: number | undefined, micros: number): void {
+  record(msg: Buffer, reply: Buffer | undefined, replySize: number, transport: 'udp' | 'tcp', address: string | undefined, port: number | undefined, micros: number, fault = 0): void {
     const end = msg.length >= 12 && msg.readUInt16BE(4) > 0 ? qnameEnd(msg) : -1;
     if (end < 0 || end + 2 > msg.length || end - 12 > NAME_ROOM) return;
     const hasReply = reply !== undefined && reply.length >= 12;
@@ -202,6 +207,7 @@ export class QueryLog {
     slots.tcp[slot] = transport === 'tcp' ? 1 : 0;
     slots.address[slot] = address;
     slots.nameLength[slot] = end - 12;
+    slots.fault[slot] = fault;
     msg.copy(slots.names, slot * NAME_ROOM, 12, end);
     this.next = (slot + 1) % this.capacity;
     if (this.size < this.capacity) this.size++;

@@ -61,6 +61,8 @@ export const TIMING_SAMPLE = 16;
 export class Responder {
   private sinceTimed = TIMING_SAMPLE - 1;
   private readonly udpMaxSize: number;
+  /** The number of the fault rule the last query met (0: none), read by the query log right after. */
+  private lastFault = 0;
 
   constructor(
     private readonly source: RecordSource,
@@ -79,9 +81,12 @@ export class Responder {
     const log = this.options.queryLog;
     if (!log) return this.observedReply(msg, transport);
     const started = performance.now();
+    this.lastFault = 0;
     const reply = this.observedReply(msg, transport);
-    if (reply instanceof Promise) return reply.then((done) => logged(log, msg, done, transport, address, port, started));
-    return logged(log, msg, reply, transport, address, port, started);
+    // Set before any delay: a later query's fault cannot be mistaken for this one's.
+    const fault = this.lastFault;
+    if (reply instanceof Promise) return reply.then((done) => logged(log, msg, done, transport, address, port, started, fault));
+    return logged(log, msg, reply, transport, address, port, started, fault);
   }
 
   private observedReply(msg: Buffer, transport: Transport): Buffer | ReplyParts | undefined | Promise<Buffer | undefined> {
@@ -109,11 +114,13 @@ export class Responder {
     const query = parsed.query;
     const effect = faults.match(questionName(msg, query).replace(/\.$/, ''), query.qtype, transport);
     if (!effect) return NO_FAULT;
+    this.lastFault = effect.number;
     const now = (): Buffer | ReplyParts | undefined | Promise<Buffer | undefined> => {
       if (effect.drop) return undefined;
       if (effect.close) return CLOSE_CONNECTION;
       if (effect.rcode !== undefined) return renderEmpty(msg, query, effect.rcode);
       if (effect.truncate) return renderEmpty(msg, query, RCODE.NOERROR, true);
+      if (effect.staleSeconds > 0) return this.staleReply(msg, query, transport, Date.now() - effect.staleSeconds * 1000);
       return this.reply(msg, transport);
     };
     if (effect.delayMs <= 0) return now();
@@ -122,6 +129,17 @@ export class Responder {
       if (reply instanceof Promise) void reply.then(resolve);
       else resolve(reply && !Buffer.isBuffer(reply) ? Buffer.concat(reply) : reply);
     }, effect.delayMs));
+  }
+
+  /** The answer from the Services' views as they were at a time; names outside them are answered as now. */
+  private staleReply(msg: Buffer, query: ParsedQuery, transport: Transport, time: number): Buffer | ReplyParts | undefined | Promise<Buffer | undefined> {
+    const past = this.source.asOf?.(time);
+    if (!past || query.qclass !== CLASS_IN || (query.edns && query.edns.version > 0)) return this.reply(msg, transport);
+    capUdpSize(query, this.udpMaxSize);
+    const name = questionName(msg, query);
+    const result = answer({ name, type: query.qtype }, past);
+    if (result.kind === 'refused' || result.kind === 'outOfZone' || result.chase) return this.reply(msg, transport);
+    return renderAnswer(msg, query, encodeReply(name, result)!, sizeLimit(query, transport));
   }
 
   private reply(msg: Buffer, transport: Transport): Buffer | ReplyParts | undefined | Promise<Buffer | undefined> {
@@ -204,7 +222,7 @@ export class Responder {
 }
 
 /** Records a query and its reply in the query log (no closure per query on the usual, synchronous path). */
-function logged<R extends Buffer | ReplyParts | undefined>(log: QueryLog, msg: Buffer, reply: R, transport: Transport, address: string | undefined, port: number | undefined, started: number): R {
+function logged<R extends Buffer | ReplyParts | undefined>(log: QueryLog, msg: Buffer, reply: R, transport: Transport, address: string | undefined, port: number | undefined, started: number, fault: number): R {
   let head: Buffer | undefined;
   let size = 0;
   if (reply) {
@@ -216,7 +234,7 @@ function logged<R extends Buffer | ReplyParts | undefined>(log: QueryLog, msg: B
       for (const part of reply as ReplyParts) size += part.length;
     }
   }
-  log.record(msg, head, size, transport, address, port, (performance.now() - started) * 1000);
+  log.record(msg, head, size, transport, address, port, (performance.now() - started) * 1000, fault);
   return reply;
 }
 

@@ -20,6 +20,25 @@ export interface RecordSource {
   /** PTR targets for an address, in CoreDNS's order (serviceRecordForIP). */
   reverse(address: string): string[];
   podIpExists(namespace: string, ip: string): boolean;
+  /**
+   * The same records with each Service's view as it was at a time (ms since
+   * the epoch), to the second, within the last STALE_HORIZON_SECONDS: a
+   * `stale` fault answers from it. Names, pod IPs and PTRs stay current.
+   */
+  asOf?(time: number): RecordSource;
+}
+
+/** How far back a Service's earlier views are kept (a `stale` fault's limit). */
+export const HISTORY_HORIZON_MS = 600_000;
+/** Changes closer together than this keep one earlier view: history is to the second. */
+const HISTORY_STEP_MS = 1000;
+/** At most this many earlier views per Service, whatever the churn (a bound on what history holds). */
+const HISTORY_LIMIT = 128;
+
+/** A view that was in force until `until` (ms); undefined: the Service did not exist. */
+interface PastView {
+  until: number;
+  view: ServiceView | undefined;
 }
 
 export interface IndexChange {
@@ -59,6 +78,9 @@ export class RecordIndex implements RecordSource {
   private readonly services = new Map<string, Service>();
   private readonly slices = new Map<string, Map<string, EndpointSlice>>();
   private readonly views = new Map<string, ServiceView>();
+  /** Per Service, its earlier views, oldest first (changes are rare next to queries: recording costs a push). */
+  private readonly history = new Map<string, PastView[]>();
+  private remembered = 0;
   /** ExternalName services: an in-zone target's answer follows any other service. */
   private readonly externalNames = new Set<string>();
   private readonly clusterIpOwners = new Map<string, string[]>();
@@ -132,6 +154,41 @@ export class RecordIndex implements RecordSource {
 
   podIpExists(namespace: string, ip: string): boolean {
     return (this.podIps.get(namespace)?.get(ip) ?? 0) > 0;
+  }
+
+  asOf(time: number): RecordSource {
+    const at = (namespace: string, name: string): ServiceView | undefined => {
+      const key = serviceKey(namespace, name);
+      for (const past of this.history.get(key) ?? []) if (past.until > time) return past.view;
+      return this.views.get(key);
+    };
+    return {
+      config: this.config,
+      zones: this.zones,
+      serial: () => this.serial(),
+      namespaceExists: (namespace) => this.namespaceExists(namespace),
+      service: at,
+      reverse: (address) => this.reverse(address),
+      podIpExists: (namespace, ip) => this.podIpExists(namespace, ip),
+    };
+  }
+
+  /** Keeps the view a Service had until now (one per second of changes; pruned by age and count). */
+  private remember(key: string, before: ServiceView | undefined): void {
+    const now = Date.now();
+    let past = this.history.get(key);
+    if (!past) this.history.set(key, (past = []));
+    const last = past[past.length - 1];
+    // A view that lasted under a step is let go: the one after it stands for the step.
+    if (last && last.until > now - HISTORY_STEP_MS) return;
+    past.push({ until: now, view: before });
+    let drop = 0;
+    while (drop < past.length && (past[drop]!.until < now - HISTORY_HORIZON_MS || past.length - drop > HISTORY_LIMIT)) drop++;
+    if (drop) past.splice(0, drop);
+    // Now and then, Services deleted longer ago than the horizon are forgotten altogether.
+    if (++this.remembered % 1024 === 0) {
+      for (const [other, views] of this.history) if (!this.views.has(other) && views[views.length - 1]!.until < now - HISTORY_HORIZON_MS) this.history.delete(other);
+    }
   }
 
   private apply(events: readonly StoreEvent[]): void {
@@ -240,6 +297,7 @@ export class RecordIndex implements RecordSource {
     const service = this.services.get(key);
     const after = service ? buildServiceView(service, [...(this.slices.get(key)?.values() ?? [])], this.config.endpointPodNames === true) : undefined;
     if (sameJson(before, after)) return false;
+    this.remember(key, before);
     if (before && after && sameServiceLevel(before, after)) {
       // Only endpoints moved: a slice that did not change keeps its endpoint
       // views, so the ones to index again are found by identity (a change of

@@ -65,6 +65,42 @@ describe('faults from the fixture', () => {
     expect(cluster.faults.list()).toEqual([]);
   });
 
+  it('stale: answers with the membership of N seconds ago; the registry and other names stay current', async () => {
+    const srv = 'kubia.default.svc.cluster.local';
+    const members = async (): Promise<string[]> => (await resolver(1000, 1).resolveSrv(srv)).map((r) => r.name).sort();
+    // History is to the second: the scale must come a second after the set was made.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    cluster.scale('kubia', 3);
+    await cluster.waitForReadyMembers('kubia', 3);
+    expect(await members()).toHaveLength(3);
+    const fault = cluster.faults.add({ name: srv, stale: 1 });
+    expect(await members()).toEqual([KUBIA0, KUBIA1]);
+    expect(await resolver(1000, 1).resolve4(srv)).toHaveLength(2);
+    // A member's own name is not under the rule: it answers as now.
+    expect(await resolver(1000, 1).resolve4('kubia-2.kubia.default.svc.cluster.local')).toHaveLength(1);
+    expect(cluster.get('StatefulSet', 'kubia')!.spec!.replicas).toBe(3);
+    // The query log names the rule that changed the answer.
+    expect(cluster.queries({ name: srv, type: 'SRV' }).at(-1)).toMatchObject({ fault: fault.id, answers: 2 });
+    fault.remove();
+    expect(await members()).toHaveLength(3);
+    expect(cluster.queries({ name: srv, type: 'SRV' }).at(-1)).toMatchObject({ fault: null, answers: 3 });
+    cluster.scale('kubia', 2);
+    expect(() => cluster.faults.add({ name: srv, stale: 601 })).toThrow(/stale: Invalid value: 601/);
+    expect(() => cluster.faults.add({ name: srv, stale: 5, rcode: 'SERVFAIL' })).toThrow(/stale: an answer as of the past/);
+  });
+
+  it('a rule switched off matches nothing and stays listed; switched on, it applies again', async () => {
+    const fault = cluster.faults.add({ name: KUBIA0, type: 'A', rcode: 'REFUSED' });
+    await expect(resolver(1000, 1).resolve4(KUBIA0)).rejects.toMatchObject({ code: 'EREFUSED' });
+    expect(cluster.faults.setEnabled(fault.id, false)).toBe(true);
+    expect(await resolver(1000, 1).resolve4(KUBIA0)).toHaveLength(1);
+    expect(cluster.faults.list()).toEqual([expect.objectContaining({ id: fault.id, enabled: false, hits: 1 })]);
+    cluster.faults.setEnabled(fault.id, true);
+    await expect(resolver(1000, 1).resolve4(KUBIA0)).rejects.toMatchObject({ code: 'EREFUSED' });
+    expect(cluster.faults.setEnabled('fault-999', true)).toBe(false);
+    fault.remove();
+  });
+
   it('reset() removes every rule', () => {
     cluster.faults.add({ name: KUBIA0, rcode: 'REFUSED' });
     cluster.reset();
@@ -103,6 +139,24 @@ describe.runIf(hasDig)('faults seen by dig, and through the API', () => {
     expect(bad.status).toBe(422);
     expect(((await bad.json()) as { message: string }).message).toContain('drop: Invalid value: 2');
     expect((await fetch(`${cluster.api.url}/debug/faults/nope`, { method: 'DELETE' })).status).toBe(404);
+  });
+
+  it('metrics show each rule\'s hits and the queries each effect changed; PATCH switches a rule off', async () => {
+    const metric = async (pattern: RegExp): Promise<number> => Number(pattern.exec(await (await fetch(`${cluster.api.url}/metrics`)).text())?.[1] ?? NaN);
+    const rcodesBefore = await metric(/^headless_dns_dns_faults_applied_total\{effect="rcode"\} (\d+)$/m);
+    const rule = cluster.faults.add({ name: KUBIA1, type: 'A', rcode: 'SERVFAIL' });
+    await dig(cluster.dns.port, KUBIA1, 'A');
+    await dig(cluster.dns.port, KUBIA1, 'A', ['+tcp']);
+    expect(await metric(new RegExp(`^headless_dns_dns_fault_hits\\{id="${rule.id}",name="${KUBIA1.replaceAll('.', '\\.')}",type="A"\\} (\\d+)$`, 'm'))).toBe(2);
+    expect(await metric(/^headless_dns_dns_faults_applied_total\{effect="rcode"\} (\d+)$/m)).toBe(rcodesBefore + 2);
+    const patch = (body: string): Promise<Response> => fetch(`${cluster.api.url}/debug/faults/${rule.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body });
+    const off = await patch('{"enabled": false}');
+    expect(off.status).toBe(200);
+    expect(await off.json()).toMatchObject({ id: rule.id, enabled: false });
+    expect((await dig(cluster.dns.port, KUBIA1, 'A')).rcode).toBe('NOERROR');
+    expect((await patch('{"enabled": "no"}')).status).toBe(422);
+    expect((await fetch(`${cluster.api.url}/debug/faults/fault-999`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"enabled": true}' })).status).toBe(404);
+    rule.remove();
   });
 });
 
