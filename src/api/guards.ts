@@ -46,9 +46,10 @@ export class HostPolicy {
 
 /**
  * Why a request is a browser's from another site, or undefined if it is not.
- * A page's own requests (same origin) pass, so a UI served by this app can use it.
+ * A page's own requests (same origin: this scheme, Host and port) pass, so the
+ * page this app serves (/ui) can use it; `secure` says the server is HTTPS.
  */
-export function crossSiteReason(headers: { origin?: string | undefined; host?: string | undefined; 'sec-fetch-site'?: string | string[] | undefined }): string | undefined {
+export function crossSiteReason(headers: { origin?: string | undefined; host?: string | undefined; 'sec-fetch-site'?: string | string[] | undefined }, secure = false): string | undefined {
   const site = headers['sec-fetch-site'];
   if (site === 'cross-site' || site === 'same-site') return `a ${site} browser request`;
   const origin = headers.origin;
@@ -57,7 +58,7 @@ export function crossSiteReason(headers: { origin?: string | undefined; host?: s
   let own: string;
   let theirs: string;
   try {
-    own = new URL(`http://${headers.host}`).origin;
+    own = new URL(`${secure ? 'https' : 'http'}://${headers.host}`).origin;
     theirs = new URL(origin).origin;
   } catch {
     return `a request from origin ${JSON.stringify(origin)}`;

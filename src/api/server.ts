@@ -99,7 +99,7 @@ export class ApiServer {
     this.app ??= import('./app.js').then(async ({ buildApiApp }) => {
       // The socket is ours: the app only routes what arrives on it.
       const { https: _https, ...rest } = this.options;
-      const app = buildApiApp(rest);
+      const app = buildApiApp({ ...rest, secure: _https !== undefined });
       await app.app.ready();
       this.loaded = app;
       return app;

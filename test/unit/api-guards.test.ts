@@ -41,6 +41,9 @@ describe('crossSiteReason', () => {
     expect(crossSiteReason({ host: '127.0.0.1:8053', origin: 'http://127.0.0.1:8053', 'sec-fetch-site': 'same-origin' })).toBeUndefined();
     expect(crossSiteReason({ host: '127.0.0.1:80', origin: 'http://127.0.0.1' })).toBeUndefined();
     expect(crossSiteReason({ host: 'localhost:8053', 'sec-fetch-site': 'none' })).toBeUndefined();
+    // An HTTPS server's own page (the web page, when --token or --exec make the API HTTPS).
+    expect(crossSiteReason({ host: '127.0.0.1:8053', origin: 'https://127.0.0.1:8053', 'sec-fetch-site': 'same-origin' }, true)).toBeUndefined();
+    expect(crossSiteReason({ host: '127.0.0.1:8053', origin: 'http://127.0.0.1:8053' }, true)).toBeDefined();
   });
 
   it.each([
