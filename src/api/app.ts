@@ -24,6 +24,7 @@ import { WatchHub } from './watch.js';
 import { podLogOptions, type PodLogSource, writePodLog } from './logs.js';
 import { forward, podProxyTarget, proxyPath, serviceProxyTarget } from './proxy.js';
 import type { Pod } from '../model/types.js';
+import { isUiFile, registerUi } from './ui.js';
 
 export interface ApiOptions {
   store: ObjectStore;
@@ -48,6 +49,8 @@ export interface ApiOptions {
    * answers prepared for it); a write's reply waits for it. Default: the store's cascade.
    */
   settled?: () => Promise<void>;
+  /** The socket this app routes for is HTTPS (it is made elsewhere): a same-origin page's Origin is https://. */
+  secure?: boolean;
   /** Serve HTTPS with this certificate chain and key (PEM) instead of plain HTTP. */
   https?: { cert: string; key: string };
   /** Where pods/{name}/log reads containers' output: the process runtime, when commands run. */
@@ -208,7 +211,7 @@ export function buildApiApp(options: ApiOptions): ApiApp {
   const hosts = new HostPolicy(options.allowedHosts);
   app.addHook('onRequest', async (request, reply) => {
     const host = request.headers.host;
-    const crossSite = crossSiteReason(request.headers);
+    const crossSite = crossSiteReason(request.headers, options.secure === true || options.https !== undefined);
     const refusal = !hosts.allows(host) ? `forbidden: Host ${JSON.stringify(host)} does not name this server` : crossSite && `forbidden: ${crossSite} is not served`;
     if (refusal) await reply.code(403).type('application/json').send(failure(403, refusal));
   });
@@ -217,7 +220,8 @@ export function buildApiApp(options: ApiOptions): ApiApp {
     const expected = `Bearer ${options.token}`;
     app.addHook('onRequest', async (request, reply) => {
       if (reply.sent) return;
-      if (['/healthz', '/readyz', '/livez'].includes(request.url.split('?')[0]!)) return;
+      const path = request.url.split('?')[0]!;
+      if (['/healthz', '/readyz', '/livez'].includes(path) || isUiFile(path)) return;
       if (!tokenMatches(expected, request.headers.authorization)) {
         await reply.code(401).type('application/json').send(toStatus(new ApiError(401, 'Unauthorized', 'Unauthorized')));
       }
@@ -288,6 +292,11 @@ export function buildApiApp(options: ApiOptions): ApiApp {
     const id = (request.params as { id: string }).id;
     if (!options.faults?.remove(id)) throw ApiError.of('NotFound', `fault "${id}" not found`);
     return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: id, kind: 'fault' } };
+  });
+  registerUi(app, options.store, () => {
+    const dns = options.info?.().dns;
+    const match = dns ? /^\[?([^\]]+?)\]?:(\d+)$/.exec(dns) : null;
+    return match ? { host: match[1]!, port: Number(match[2]) } : undefined;
   });
   app.get('/headless-dns/v1/info', async () => ({ version: options.packageVersion, ...(options.info?.() ?? {}) }));
   app.get('/api', async () => apiVersions(options.serverAddress()));

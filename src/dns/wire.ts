@@ -79,7 +79,8 @@ export type QueryParse =
   /** A header we can answer with an error. */
   | { ok: false; action: 'error'; rcode: number };
 
-class Malformed extends Error {}
+/** A message that cannot be read (a reply's decoders throw it). */
+export class Malformed extends Error {}
 
 /** Reads a name anywhere in a message, following pointers; returns the offset after it. */
 function skipName(msg: Buffer, start: number): number {
@@ -756,7 +757,7 @@ export function buildQuery(id: number, name: string, type: number, recursionDesi
 }
 
 /** Reads a possibly compressed name as lower-case presentation text; returns it and the offset after it. */
-function readName(msg: Buffer, start: number): { name: string; next: number } {
+export function readName(msg: Buffer, start: number): { name: string; next: number } {
   const labels: string[] = [];
   let offset = start;
   let next = -1;

@@ -6,7 +6,7 @@
 // directory, source maps pointing at files that were shipped, and the LICENSE
 // package.json names.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
@@ -139,6 +139,30 @@ describe('the packed package, installed into another project', () => {
     expect(await readFile(join(installed, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 the headless-dns authors\n/);
     expect(shipped).toContain('examples/kubia/kubia-statefulset.yaml');
     expect(shipped).toContain('examples/installed/srv.mjs');
+  });
+
+  it("serves the web page from the installed copy (the files ship, nothing is built at install)", async () => {
+    for (const file of ['ui/index.html', 'ui/app.js', 'ui/app.css']) expect(shipped).toContain(file);
+    const child = spawn(process.execPath, [join(installed, 'dist/cli/main.js'), 'serve', '--dns-port', '0', '--api-port', '0'], { cwd: tmp });
+    try {
+      const api = await new Promise<string>((resolve, reject) => {
+        let stdout = '';
+        child.stdout.on('data', (d) => {
+          stdout += d;
+          const match = /^ready dns=\S+ api=(\S+)\n/.exec(stdout);
+          if (match) resolve(match[1]!);
+        });
+        child.on('close', (code) => reject(new Error(`serve exited (${code}) before its ready line`)));
+      });
+      const page = await fetch(`${api}/ui`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<script type="module" src="/ui/app.js">');
+      const script = await fetch(`${api}/ui/app.js`);
+      expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
+      expect((await script.text()).length).toBeGreaterThan(1000);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 
   it('ships source maps that point at shipped files', () => {
