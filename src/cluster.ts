@@ -334,19 +334,8 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
   }
   // Made only when asked for: off, the responder is given no log and does nothing for one.
   const queryLog = options.queryLog ? new (await import('./dns/querylog.js')).QueryLog() : undefined;
-  if (queryLog && options.queryLogLines) {
-    // Lines go out in batches, one write per turn of the loop rather than one per query.
-    const print = options.queryLogLines;
-    let pending: string[] = [];
-    queryLog.follow((_record, line) => {
-      if (pending.push(line) > 1) return;
-      setImmediate(() => {
-        const lines = pending;
-        pending = [];
-        print(lines.join('\n'));
-      });
-    });
-  }
+  // Lines are written in batches, one call every 50 ms rather than one per query.
+  if (queryLog && options.queryLogLines) queryLog.followLines(options.queryLogLines);
   // Fault rules: empty (and so never looked at per query) unless some are added.
   const faults = new Faults();
   for (const rule of options.faults) faults.add(rule);
@@ -486,6 +475,8 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
         options.log(`kubeconfig: could not take our entries out of ${kubeconfig?.path}: ${(error as Error).message}`);
       }
       await stopAll();
+      // The last queries' lines (followers get batches on a timer that does not hold the process).
+      queryLog?.flush();
     })());
 
   const clock = options.clock ?? systemClock;

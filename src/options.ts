@@ -152,7 +152,11 @@ export interface ClusterOptions {
    * recorded and the answer path does no extra work.
    */
   queryLog?: boolean;
-  /** Each query as a CoreDNS `log` plugin line (implies `queryLog`); serve --log-queries prints them on stderr. */
+  /**
+   * Each query as a CoreDNS `log` plugin line (implies `queryLog`); serve
+   * --log-queries prints them on stderr. Called in batches (every 50 ms; close()
+   * gives the last), lines joined by newlines (no newline after the last).
+   */
   queryLogLines?: (line: string) => void;
   /**
    * Local members see each volume at its `mountPath` (/var/data), in a user and

@@ -250,8 +250,11 @@ export function buildApiApp(options: ApiOptions): ApiApp {
     const out = reply.raw;
     out.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
     for (const record of log.list(filter)) out.write(`${JSON.stringify(record)}\n`);
-    const stop = log.follow((record) => {
-      if (matchesFilter(record, filter)) out.write(`${JSON.stringify(record)}\n`);
+    // One write a batch: a write per query would be a syscall per query while the page watches.
+    const stop = log.follow((records) => {
+      let text = '';
+      for (const record of records) if (matchesFilter(record, filter)) text += `${JSON.stringify(record)}\n`;
+      if (text) out.write(text);
     });
     out.once('close', stop);
     return reply;

@@ -4,7 +4,7 @@
 // latency, and the fault rule that applied. Off, nothing here runs: the responder is not given a log.
 
 import { QTYPE, RCODE } from './constants.js';
-import { type ParsedQuery, parseQuery } from './wire.js';
+import { LineBuffer } from './linebuffer.js';
 
 export interface QueryRecord {
   /** RFC 3339 with milliseconds. */
@@ -23,32 +23,12 @@ export interface QueryRecord {
   fault: string | null;
 }
 
-/** Read back when a record is written, for the CoreDNS log line. */
-interface LineFacts {
-  id: number;
-  size: number;
-  dnssecOk: boolean;
-  bufsize: number;
-  flags: string;
-  replySize: number;
-}
-
 export const QUERY_LOG_CAPACITY = 10_000;
 
 const TYPE_NAMES = new Map<number, string>(Object.entries(QTYPE).map(([name, code]) => [code, name]));
 const RCODE_NAMES = new Map<number, string>(Object.entries(RCODE).map(([name, code]) => [code, name]));
 const typeName = (code: number): string => TYPE_NAMES.get(code) ?? `TYPE${code}`;
 const rcodeName = (code: number): string => RCODE_NAMES.get(code) ?? `RCODE${code}`;
-
-function replyFlags(head: Buffer): string {
-  const flags: string[] = [];
-  if (head[2]! & 0x80) flags.push('qr');
-  if (head[2]! & 0x04) flags.push('aa');
-  if (head[2]! & 0x02) flags.push('tc');
-  if (head[2]! & 0x01) flags.push('rd');
-  if (head[3]! & 0x80) flags.push('ra');
-  return flags.join(',');
-}
 
 /** One query as kept: raw parts, made into a QueryRecord only when read (a list, a watch, a log line). */
 interface RawEntry {
@@ -77,6 +57,43 @@ function qnameEnd(msg: Buffer): number {
     offset += len + 1;
   }
   return -1;
+}
+
+/** Past a name at `offset` (labels, ending in a root label or a pointer), or -1. */
+function skipName(msg: Buffer, offset: number): number {
+  while (offset < msg.length) {
+    const len = msg[offset]!;
+    if (len === 0) return offset + 1;
+    if ((len & 0xc0) === 0xc0) return offset + 2;
+    if (len & 0xc0) return -1;
+    offset += len + 1;
+  }
+  return -1;
+}
+
+/**
+ * The query's EDNS for the log line: the OPT record's UDP size, plus 0x10000
+ * when DO is set; -1 without one. As miekg/dns's IsEdns0, the last OPT of the
+ * additional section counts. A scan of the records, not a parse: it runs per query.
+ */
+function ednsOf(msg: Buffer, afterQuestion: number): number {
+  const additional = msg.readUInt16BE(10);
+  if (additional === 0) return -1;
+  let offset = afterQuestion;
+  // Questions after the first (a name, a type and a class), then answers and authority.
+  for (let i = 1; i < msg.readUInt16BE(4) && offset >= 0; i++) {
+    offset = skipName(msg, offset);
+    if (offset >= 0) offset += 4;
+  }
+  const skipped = msg.readUInt16BE(6) + msg.readUInt16BE(8);
+  let found = -1;
+  for (let i = 0; i < skipped + additional; i++) {
+    offset = offset < 0 ? -1 : skipName(msg, offset);
+    if (offset < 0 || offset + 10 > msg.length) return found;
+    if (i >= skipped && msg.readUInt16BE(offset) === QTYPE.OPT) found = msg.readUInt16BE(offset + 2) | (msg[offset + 6]! & 0x80 ? 0x10000 : 0);
+    offset += 10 + msg.readUInt16BE(offset + 8);
+  }
+  return found;
 }
 
 function nameOf(qname: Uint8Array): string {
@@ -117,6 +134,11 @@ class Slots {
   readonly fault: Uint32Array;
   readonly names: Uint8Array;
   readonly address: (string | undefined)[];
+  // For the CoreDNS line only: the query's id and size, its EDNS (ednsOf), the reply's size.
+  readonly id: Uint16Array;
+  readonly size: Uint16Array;
+  readonly edns: Int32Array;
+  readonly replySize: Uint32Array;
 
   constructor(readonly capacity: number) {
     this.at = new Float64Array(capacity);
@@ -130,6 +152,10 @@ class Slots {
     this.fault = new Uint32Array(capacity);
     this.names = new Uint8Array(capacity * NAME_ROOM);
     this.address = new Array<string | undefined>(capacity);
+    this.id = new Uint16Array(capacity);
+    this.size = new Uint16Array(capacity);
+    this.edns = new Int32Array(capacity);
+    this.replySize = new Uint32Array(capacity);
   }
 
   entry(slot: number): RawEntry {
@@ -147,6 +173,107 @@ class Slots {
       fault: this.fault[slot]!,
     };
   }
+
+  /**
+   * The slot as a line of the CoreDNS `log` plugin's default format (plugin/log, CommonLogFormat):
+   * {remote}:{port} - {>id} "{type} {class} {name} {proto} {size} {>do} {>bufsize}" {rcode} {>rflags} {rsize} {duration}
+   * with {>bufsize} as CoreDNS's request.Size(): 65535 over TCP, at least 512 over UDP.
+   */
+  writeLine(out: LineBuffer, slot: number): void {
+    out.text('[INFO] ');
+    const address = this.address[slot];
+    if (address === undefined) out.byte(0x3f);
+    else if (address.includes(':')) {
+      out.byte(0x5b);
+      out.text(address);
+      out.byte(0x5d);
+    } else out.text(address);
+    out.byte(0x3a);
+    out.int(this.port[slot]!);
+    out.text(' - ');
+    out.int(this.id[slot]!);
+    out.text(' "');
+    out.text(typeName(this.qtype[slot]!));
+    out.text(' IN ');
+    this.writeName(out, slot);
+    const tcp = this.tcp[slot] === 1;
+    out.text(tcp ? ' tcp ' : ' udp ');
+    out.int(this.size[slot]!);
+    const edns = this.edns[slot]!;
+    out.text(edns >= 0 && edns & 0x10000 ? ' true ' : ' false ');
+    out.int(tcp ? 65535 : Math.max(512, edns >= 0 ? edns & 0xffff : 0));
+    out.text('" ');
+    const flags = this.flags[slot]!;
+    if (flags < 0) out.text('NONE  ');
+    else {
+      out.text(rcodeName(flags & 0xf));
+      out.byte(0x20);
+      writeFlags(out, flags);
+      out.byte(0x20);
+    }
+    out.int(this.replySize[slot]!);
+    out.byte(0x20);
+    writeSeconds(out, this.micros[slot]!);
+    out.byte(0x73);
+  }
+
+  /** The name as nameOf() spells it, written in place. */
+  private writeName(out: LineBuffer, slot: number): void {
+    const names = this.names;
+    const start = slot * NAME_ROOM;
+    const end = start + this.nameLength[slot]! - 1;
+    if (end <= start) return out.byte(0x2e);
+    for (let offset = start; offset < end; ) {
+      const len = names[offset]!;
+      for (let i = offset + 1; i <= offset + len; i++) {
+        const byte = names[i]!;
+        if (byte === 0x2e || byte === 0x5c) {
+          out.byte(0x5c);
+          out.byte(byte);
+        } else if (byte < 0x21 || byte > 0x7e) {
+          out.byte(0x5c);
+          out.int(byte, 3);
+        } else out.byte(byte);
+      }
+      out.byte(0x2e);
+      offset += len + 1;
+    }
+  }
+}
+
+/** The reply's header flags as CoreDNS's {>rflags} lists them (qr,aa,tc,rd,ra). */
+const FLAG_BITS: readonly (readonly [number, string])[] = [
+  [0x8000, 'qr'],
+  [0x0400, 'aa'],
+  [0x0200, 'tc'],
+  [0x0100, 'rd'],
+  [0x0080, 'ra'],
+];
+
+function writeFlags(out: LineBuffer, flags: number): void {
+  let first = true;
+  for (const [bit, text] of FLAG_BITS) {
+    if (!(flags & bit)) continue;
+    if (!first) out.byte(0x2c);
+    out.text(text);
+    first = false;
+  }
+}
+
+/** Microseconds as seconds to the nanosecond, trailing zeros dropped (0.000118, 1.5, 0). */
+function writeSeconds(out: LineBuffer, micros: number): void {
+  const nanos = Math.round(micros * 1000);
+  const whole = Math.floor(nanos / 1e9);
+  let fraction = nanos - whole * 1e9;
+  out.int(whole);
+  if (fraction === 0) return;
+  let digits = 9;
+  while (fraction % 10 === 0) {
+    fraction /= 10;
+    digits--;
+  }
+  out.byte(0x2e);
+  out.int(fraction, digits);
 }
 
 function recordOf(entry: RawEntry): QueryRecord {
@@ -181,22 +308,42 @@ export function matchesFilter(record: QueryRecord, filter: QueryFilter): boolean
   return !filter.rcode || record.rcode === filter.rcode.toUpperCase();
 }
 
+/**
+ * How often followers are given what is new. A write per turn of the event
+ * loop (a syscall for every query or two under load) cost a fifth of the QPS;
+ * every 50 ms a batch costs little, and a log read by eye or a page shows no lag.
+ */
+const FOLLOW_EVERY_MS = 50;
+
+/** Queries recorded between two batches beyond the ring's room: a follower is told how many it missed. */
+const LOST_LINE = (count: number, capacity: number): string => `[WARNING] headless-dns: ${count} queries not printed: more came in ${FOLLOW_EVERY_MS} ms than the log keeps (${capacity})`;
+
 export class QueryLog {
   private readonly slots: Slots;
-  private next = 0;
+  /** Queries recorded since the log was made; the slot of query n is n % capacity. */
+  private total = 0;
   private size = 0;
-  private readonly listeners = new Set<(record: QueryRecord, line: string) => void>();
+  /** How many of `total` followers have been given. */
+  private followed = 0;
+  private scheduled = false;
+  private readonly recordFollowers = new Set<(records: readonly QueryRecord[]) => void>();
+  private readonly lineFollowers = new Set<(lines: string) => void>();
+  private lines: LineBuffer | undefined;
 
   constructor(readonly capacity = QUERY_LOG_CAPACITY) {
     this.slots = new Slots(capacity);
   }
 
-  /** Records one query and its reply (undefined: none was sent). This runs per query: it only writes into the ring. */
+  /**
+   * Records one query and its reply (undefined: none was sent). This runs per
+   * query: it only writes into the ring. Followers are given what is new in a
+   * batch every FOLLOW_EVERY_MS, not here.
+   */
   record(msg: Buffer, reply: Buffer | undefined, replySize: number, transport: 'udp' | 'tcp', address: string | undefined, port: number | undefined, micros: number, fault = 0): void {
     const end = msg.length >= 12 && msg.readUInt16BE(4) > 0 ? qnameEnd(msg) : -1;
-    if (end < 0 || end + 2 > msg.length || end - 12 > NAME_ROOM) return;
+    if (end < 0 || end + 4 > msg.length || end - 12 > NAME_ROOM) return;
     const hasReply = reply !== undefined && reply.length >= 12;
-    const slot = this.next;
+    const slot = this.total % this.capacity;
     const slots = this.slots;
     slots.at[slot] = Date.now();
     slots.micros[slot] = micros;
@@ -208,23 +355,27 @@ export class QueryLog {
     slots.address[slot] = address;
     slots.nameLength[slot] = end - 12;
     slots.fault[slot] = fault;
-    msg.copy(slots.names, slot * NAME_ROOM, 12, end);
-    this.next = (slot + 1) % this.capacity;
+    slots.id[slot] = msg.readUInt16BE(0);
+    slots.size[slot] = msg.length;
+    slots.edns[slot] = ednsOf(msg, end + 4);
+    slots.replySize[slot] = replySize;
+    // A loop, not msg.copy(): for a name's few dozen bytes the call into C++ costs more.
+    const names = slots.names;
+    for (let from = 12, to = slot * NAME_ROOM; from < end; from++, to++) names[to] = msg[from]!;
+    this.total++;
     if (this.size < this.capacity) this.size++;
-    if (this.listeners.size) {
-      const record = recordOf(slots.entry(slot));
-      const parsed = parseQuery(msg);
-      const query: ParsedQuery | undefined = parsed.ok ? parsed.query : undefined;
-      const line = logLine(record, { id: msg.readUInt16BE(0), size: msg.length, dnssecOk: query?.edns?.dnssecOk ?? false, bufsize: query?.edns?.udpSize ?? 512, flags: hasReply ? replyFlags(reply) : '', replySize });
-      for (const listener of this.listeners) listener(record, line);
+    if (!this.scheduled && (this.recordFollowers.size || this.lineFollowers.size)) {
+      this.scheduled = true;
+      // Unref'd: a log never keeps a process alive; close() gives what is left (flush()).
+      setTimeout(this.giveNew, FOLLOW_EVERY_MS).unref();
     }
   }
 
   /** Oldest first (newest last), filtered. */
   list(filter: QueryFilter = {}): QueryRecord[] {
     const out: QueryRecord[] = [];
-    for (let i = 0; i < this.size; i++) {
-      const slot = (this.next - this.size + i + this.capacity) % this.capacity;
+    for (let n = this.total - this.size; n < this.total; n++) {
+      const slot = n % this.capacity;
       if (filter.since !== undefined && this.slots.at[slot]! < filter.since) continue;
       const record = recordOf(this.slots.entry(slot));
       if (matchesFilter(record, filter)) out.push(record);
@@ -232,24 +383,59 @@ export class QueryLog {
     return out;
   }
 
+  /** Gives followers now what they have not been given yet (the cluster's close() calls it). */
+  flush(): void {
+    if (this.scheduled) this.giveNew();
+  }
+
+  /** Empties the ring; what followers have not been given yet, they are given first. */
   clear(): void {
+    this.flush();
     this.slots.address.fill(undefined);
-    this.next = 0;
     this.size = 0;
   }
 
-  /** Each new record (and its CoreDNS log line) until the returned function is called. */
-  follow(listener: (record: QueryRecord, line: string) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** The new records, oldest first, a batch at a time (every FOLLOW_EVERY_MS), until the returned function is called. */
+  follow(listener: (records: readonly QueryRecord[]) => void): () => void {
+    this.recordFollowers.add(listener);
+    return () => this.recordFollowers.delete(listener);
   }
-}
 
-/**
- * The CoreDNS `log` plugin's default format (plugin/log, CommonLogFormat):
- * {remote}:{port} - {>id} "{type} {class} {name} {proto} {size} {>do} {>bufsize}" {rcode} {>rflags} {rsize} {duration}
- */
-export function logLine(record: QueryRecord, facts: LineFacts): string {
-  const seconds = (record.latencyMicros / 1e6).toFixed(9).replace(/0+$/, '').replace(/\.$/, '');
-  return `[INFO] ${record.client} - ${facts.id} "${record.type} IN ${record.name} ${record.transport} ${facts.size} ${facts.dnssecOk} ${facts.bufsize}" ${record.rcode} ${facts.flags} ${facts.replySize} ${seconds}s`;
+  /**
+   * Each new query as a CoreDNS `log` line, a batch of lines a call (joined by
+   * newlines, without a last one; every FOLLOW_EVERY_MS), until the returned function is called.
+   */
+  followLines(print: (lines: string) => void): () => void {
+    this.lines ??= new LineBuffer();
+    this.lineFollowers.add(print);
+    return () => this.lineFollowers.delete(print);
+  }
+
+  private readonly giveNew = (): void => {
+    this.scheduled = false;
+    let from = this.followed;
+    const to = this.total;
+    this.followed = to;
+    const lost = to - from - this.capacity;
+    if (lost > 0) from += lost;
+    if (this.lineFollowers.size) {
+      const out = this.lines!;
+      const flush = (): void => {
+        const text = out.take();
+        for (const print of this.lineFollowers) print(text);
+      };
+      if (lost > 0) out.text(LOST_LINE(lost, this.capacity));
+      for (let n = from; n < to; n++) {
+        if (!out.empty) out.byte(0x0a);
+        this.slots.writeLine(out, n % this.capacity);
+        if (out.full) flush();
+      }
+      if (!out.empty) flush();
+    }
+    if (this.recordFollowers.size && to > from) {
+      const records: QueryRecord[] = [];
+      for (let n = from; n < to; n++) records.push(recordOf(this.slots.entry(n % this.capacity)));
+      for (const listener of this.recordFollowers) listener(records);
+    }
+  };
 }

@@ -57,10 +57,15 @@ describe.runIf(hasDig)('serve --log-queries', () => {
   it('prints each query as CoreDNS log does', async () => {
     await dig(port, 'Kubia.default.svc.cluster.local', 'SRV');
     await dig(port, 'nope.default.svc.cluster.local', 'A', ['+tcp']);
+    await dig(port, 'kubia-0.kubia.default.svc.cluster.local', 'A', ['+dnssec']);
+    await dig(port, 'kubia-1.kubia.default.svc.cluster.local', 'A', ['+noedns']);
     const end = Date.now() + 3000;
-    while (!serving.stderr().includes('nope.default') && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    while (!serving.stderr().includes('kubia-1.kubia') && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
     expect(serving.stderr()).toMatch(/^\[INFO\] 127\.0\.0\.1:\d+ - \d+ "SRV IN Kubia\.default\.svc\.cluster\.local\. udp \d+ false 1232" NOERROR qr,aa,rd \d+ \d+(\.\d+)?s$/m);
-    expect(serving.stderr()).toMatch(/^\[INFO\] 127\.0\.0\.1:\d+ - \d+ "A IN nope\.default\.svc\.cluster\.local\. tcp \d+ false \d+" NXDOMAIN qr,aa,rd \d+ \d+(\.\d+)?s$/m);
+    expect(serving.stderr()).toMatch(/^\[INFO\] 127\.0\.0\.1:\d+ - \d+ "A IN nope\.default\.svc\.cluster\.local\. tcp \d+ false 65535" NXDOMAIN qr,aa,rd \d+ \d+(\.\d+)?s$/m);
+    // {>do} and {>bufsize} as CoreDNS's request: the OPT's DO bit and size, 512 without EDNS (65535 over TCP, above).
+    expect(serving.stderr()).toMatch(/^\[INFO\] 127\.0\.0\.1:\d+ - \d+ "A IN kubia-0\.kubia\.default\.svc\.cluster\.local\. udp \d+ true 1232" NOERROR qr,aa,rd \d+ \d+(\.\d+)?s$/m);
+    expect(serving.stderr()).toMatch(/^\[INFO\] 127\.0\.0\.1:\d+ - \d+ "A IN kubia-1\.kubia\.default\.svc\.cluster\.local\. udp \d+ false 512" NOERROR qr,aa,rd \d+ \d+(\.\d+)?s$/m);
   });
 
   it('GET /debug/queries lists them, filtered; ?watch=true streams new ones', async () => {

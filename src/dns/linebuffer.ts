@@ -1,0 +1,56 @@
+// ASCII text written byte by byte into one reused buffer: how the query log
+// prints its lines. Formatting a line as strings (template literals, toFixed,
+// toISOString, a join per batch) cost more than answering the query did; bytes
+// written in place cost a small share of it, and a batch leaves as one string.
+
+/** Room for a batch; a writer flushes before a line could run past it. */
+const BUFFER_SIZE = 64 * 1024;
+/** The longest line (a 255-octet name escaped as \DDD is 1,020 characters, the rest is short). */
+export const LINE_ROOM = 1400;
+
+export class LineBuffer {
+  private readonly bytes = Buffer.allocUnsafe(BUFFER_SIZE);
+  private at = 0;
+
+  get empty(): boolean {
+    return this.at === 0;
+  }
+
+  /** Whether another line may not fit. */
+  get full(): boolean {
+    return this.at > BUFFER_SIZE - LINE_ROOM;
+  }
+
+  /** ASCII text (what it writes always is: names, numbers, keywords). */
+  text(value: string): void {
+    const bytes = this.bytes;
+    let at = this.at;
+    for (let i = 0; i < value.length; i++) bytes[at++] = value.charCodeAt(i);
+    this.at = at;
+  }
+
+  byte(code: number): void {
+    this.bytes[this.at++] = code;
+  }
+
+  /** A non-negative integer in decimal, at least `width` digits (zero-padded). */
+  int(value: number, width = 1): void {
+    let digits = 1;
+    for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+    if (digits < width) digits = width;
+    const bytes = this.bytes;
+    let rest = value;
+    for (let i = this.at + digits - 1; i >= this.at; i--) {
+      bytes[i] = 48 + (rest % 10);
+      rest = Math.floor(rest / 10);
+    }
+    this.at += digits;
+  }
+
+  /** What was written, and the buffer empty again. */
+  take(): string {
+    const out = this.bytes.toString('latin1', 0, this.at);
+    this.at = 0;
+    return out;
+  }
+}

@@ -1,0 +1,117 @@
+// The query log's ring and its CoreDNS lines, written byte by byte: every field
+// of the line for messages built here (EDNS or not, DO, odd bytes in a name, an
+// IPv6 client, no reply), what followers get and when, and a ring outrun.
+
+import { describe, expect, it } from 'vitest';
+import { QTYPE } from '../../src/dns/constants.js';
+import { QueryLog } from '../../src/dns/querylog.js';
+import { buildQuery } from '../../src/dns/wire.js';
+
+/** A query with an OPT record (UDP size, DO) appended, as dig sends by default. */
+function withOpt(query: Buffer, udpSize: number, dnssecOk: boolean): Buffer {
+  const opt = Buffer.alloc(11);
+  opt.writeUInt16BE(QTYPE.OPT, 1);
+  opt.writeUInt16BE(udpSize, 3);
+  opt[7] = dnssecOk ? 0x80 : 0;
+  const out = Buffer.concat([query, opt]);
+  out.writeUInt16BE(1, 10);
+  return out;
+}
+
+/** A reply header: the query's id, these flags and rcode, `answers` records. */
+function replyHead(id: number, flags: number, answers: number): Buffer {
+  const out = Buffer.alloc(12);
+  out.writeUInt16BE(id, 0);
+  out.writeUInt16BE(flags, 2);
+  out.writeUInt16BE(answers, 6);
+  return out;
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Past the log's batch interval (50 ms). */
+const nextBatch = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 80));
+
+describe('QueryLog lines', () => {
+  it('writes each field as the CoreDNS log plugin does', async () => {
+    const log = new QueryLog();
+    const printed: string[] = [];
+    log.followLines((lines) => printed.push(lines));
+    const srv = withOpt(buildQuery(5731, 'Kubia.default.svc.cluster.local', QTYPE.SRV), 1232, false);
+    log.record(srv, replyHead(5731, 0x8500, 2), 214, 'udp', '127.0.0.1', 44109, 118);
+    const dnssec = withOpt(buildQuery(7, 'kubia-0.kubia.default.svc.cluster.local', QTYPE.A), 4096, true);
+    log.record(dnssec, replyHead(7, 0x8503, 0), 120, 'udp', '::1', 53000, 1_500_000);
+    const plain = buildQuery(65535, 'x.cluster.local', QTYPE.AAAA, false);
+    log.record(plain, replyHead(65535, 0x8780, 0), 33, 'tcp', '127.0.0.1', 1, 0.4);
+    const small = withOpt(buildQuery(9, 'y.cluster.local', QTYPE.A), 100, false);
+    log.record(small, undefined, 0, 'udp', undefined, undefined, 2);
+    expect(printed).toEqual([]);
+    // Not per turn of the event loop: in a batch, every 50 ms.
+    await nextTurn();
+    expect(printed).toEqual([]);
+    await nextBatch();
+    expect(printed).toEqual([
+      [
+        `[INFO] 127.0.0.1:44109 - 5731 "SRV IN Kubia.default.svc.cluster.local. udp ${srv.length} false 1232" NOERROR qr,aa,rd 214 0.000118s`,
+        `[INFO] [::1]:53000 - 7 "A IN kubia-0.kubia.default.svc.cluster.local. udp ${dnssec.length} true 4096" NXDOMAIN qr,aa,rd 120 1.5s`,
+        // TCP: {>bufsize} is 65535 (request.Size()); no EDNS: do is false; the duration to the nanosecond.
+        `[INFO] 127.0.0.1:1 - 65535 "AAAA IN x.cluster.local. tcp ${plain.length} false 65535" NOERROR qr,aa,tc,rd,ra 33 0.0000004s`,
+        // No reply; a UDP size under 512 counts as 512.
+        `[INFO] ?:0 - 9 "A IN y.cluster.local. udp ${small.length} false 512" NONE  0 0.000002s`,
+      ].join('\n'),
+    ]);
+  });
+
+  it('escapes a name as dig prints it, and spells an unknown type as TYPEn', async () => {
+    const log = new QueryLog();
+    const printed: string[] = [];
+    log.followLines((lines) => printed.push(lines));
+    // Labels holding a dot, a backslash, a space and a byte above 0x7e.
+    const labels = [Buffer.from('a.b'), Buffer.from('c\\d'), Buffer.from('e f'), Buffer.from([0xff])];
+    const qname = Buffer.concat([...labels.flatMap((label) => [Buffer.from([label.length]), label]), Buffer.from([0])]);
+    const msg = Buffer.concat([Buffer.from([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]), qname, Buffer.from([0xfd, 0xe8, 0, 1])]);
+    log.record(msg, replyHead(1, 0x8001, 0), 12, 'udp', '10.0.0.1', 2, 1);
+    log.flush();
+    expect(printed).toEqual([`[INFO] 10.0.0.1:2 - 1 "TYPE65000 IN a\\.b.c\\\\d.e\\032f.\\255. udp ${msg.length} false 512" FORMERR qr 12 0.000001s`]);
+    expect(log.list()[0]!.name).toBe('a\\.b.c\\\\d.e\\032f.\\255.');
+  });
+
+  it('gives followers what is new in one batch, in order, and stops when told', async () => {
+    const log = new QueryLog();
+    const lines: string[] = [];
+    const names: string[] = [];
+    const stopLines = log.followLines((text) => lines.push(...text.split('\n')));
+    log.follow((records) => names.push(...records.map((record) => record.name)));
+    for (let i = 0; i < 3000; i++) log.record(buildQuery(i, `n${i}.cluster.local`, QTYPE.A), replyHead(i, 0x8400, 1), 50, 'udp', '127.0.0.1', 1000, 10);
+    await nextBatch();
+    expect(lines).toHaveLength(3000);
+    expect(lines[2999]).toContain('"A IN n2999.cluster.local. udp');
+    expect(names).toEqual(Array.from({ length: 3000 }, (_, i) => `n${i}.cluster.local.`));
+    stopLines();
+    log.record(buildQuery(1, 'after.cluster.local', QTYPE.A), replyHead(1, 0x8400, 1), 50, 'udp', '127.0.0.1', 1000, 10);
+    await nextBatch();
+    expect(lines).toHaveLength(3000);
+    expect(names.at(-1)).toBe('after.cluster.local.');
+  });
+
+  it('clear() gives followers what they have not had yet, then empties the ring', () => {
+    const log = new QueryLog();
+    const lines: string[] = [];
+    log.followLines((text) => lines.push(text));
+    log.record(buildQuery(1, 'a.cluster.local', QTYPE.A), replyHead(1, 0x8400, 1), 50, 'udp', '127.0.0.1', 1, 10);
+    log.clear();
+    expect(lines).toHaveLength(1);
+    expect(log.list()).toEqual([]);
+  });
+
+  it('says how many lines it could not print when one batch outruns the ring', async () => {
+    const log = new QueryLog(100);
+    const lines: string[] = [];
+    log.followLines((text) => lines.push(...text.split('\n')));
+    for (let i = 0; i < 250; i++) log.record(buildQuery(i, `n${i}.cluster.local`, QTYPE.A), replyHead(i, 0x8400, 1), 50, 'udp', '127.0.0.1', 1, 10);
+    await nextBatch();
+    expect(lines[0]).toBe('[WARNING] headless-dns: 150 queries not printed: more came in 50 ms than the log keeps (100)');
+    expect(lines).toHaveLength(101);
+    expect(lines[1]).toContain(' n150.cluster.local. ');
+    expect(log.list().map((record) => record.name)).toEqual(Array.from({ length: 100 }, (_, i) => `n${i + 150}.cluster.local.`));
+  });
+});
