@@ -47,6 +47,37 @@ export class LineBuffer {
     this.at += digits;
   }
 
+  /**
+   * A name's wire labels (from `start`, `end` past its last label, no root
+   * label) as dig prints it: a dot after each label, `\.` and `\\` escaped,
+   * other bytes outside 0x21-0x7e as `\DDD`; the root alone is `.`.
+   * Locals, not byte() calls: this is most of a line's bytes.
+   */
+  name(labels: Uint8Array, start: number, end: number): void {
+    const bytes = this.bytes;
+    let at = this.at;
+    if (end <= start) bytes[at++] = 0x2e;
+    for (let offset = start; offset < end; ) {
+      const last = offset + labels[offset]!;
+      for (let i = offset + 1; i <= last; i++) {
+        const byte = labels[i]!;
+        if (byte > 0x20 && byte < 0x7f && byte !== 0x2e && byte !== 0x5c) bytes[at++] = byte;
+        else if (byte === 0x2e || byte === 0x5c) {
+          bytes[at++] = 0x5c;
+          bytes[at++] = byte;
+        } else {
+          bytes[at++] = 0x5c;
+          bytes[at++] = 48 + Math.floor(byte / 100);
+          bytes[at++] = 48 + (Math.floor(byte / 10) % 10);
+          bytes[at++] = 48 + (byte % 10);
+        }
+      }
+      bytes[at++] = 0x2e;
+      offset = last + 1;
+    }
+    this.at = at;
+  }
+
   /** What was written, and the buffer empty again. */
   take(): string {
     const out = this.bytes.toString('latin1', 0, this.at);

@@ -47,6 +47,14 @@ interface RawEntry {
   fault: number;
 }
 
+/**
+ * Two bytes big-endian. Buffer's readUInt16BE checks its argument on every
+ * call, a third of what recording a query cost; the callers here check bounds.
+ */
+function u16(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 8) | bytes[at + 1]!;
+}
+
 /** The end of the question name in a message, or -1 (a scan of its labels: no pointers in a question). */
 function qnameEnd(msg: Buffer): number {
   let offset = 12;
@@ -77,21 +85,21 @@ function skipName(msg: Buffer, offset: number): number {
  * additional section counts. A scan of the records, not a parse: it runs per query.
  */
 function ednsOf(msg: Buffer, afterQuestion: number): number {
-  const additional = msg.readUInt16BE(10);
+  const additional = u16(msg, 10);
   if (additional === 0) return -1;
   let offset = afterQuestion;
   // Questions after the first (a name, a type and a class), then answers and authority.
-  for (let i = 1; i < msg.readUInt16BE(4) && offset >= 0; i++) {
+  for (let i = 1; i < u16(msg, 4) && offset >= 0; i++) {
     offset = skipName(msg, offset);
     if (offset >= 0) offset += 4;
   }
-  const skipped = msg.readUInt16BE(6) + msg.readUInt16BE(8);
+  const skipped = u16(msg, 6) + u16(msg, 8);
   let found = -1;
   for (let i = 0; i < skipped + additional; i++) {
     offset = offset < 0 ? -1 : skipName(msg, offset);
     if (offset < 0 || offset + 10 > msg.length) return found;
-    if (i >= skipped && msg.readUInt16BE(offset) === QTYPE.OPT) found = msg.readUInt16BE(offset + 2) | (msg[offset + 6]! & 0x80 ? 0x10000 : 0);
-    offset += 10 + msg.readUInt16BE(offset + 8);
+    if (i >= skipped && u16(msg, offset) === QTYPE.OPT) found = u16(msg, offset + 2) | (msg[offset + 6]! & 0x80 ? 0x10000 : 0);
+    offset += 10 + u16(msg, offset + 8);
   }
   return found;
 }
@@ -219,25 +227,8 @@ class Slots {
 
   /** The name as nameOf() spells it, written in place. */
   private writeName(out: LineBuffer, slot: number): void {
-    const names = this.names;
     const start = slot * NAME_ROOM;
-    const end = start + this.nameLength[slot]! - 1;
-    if (end <= start) return out.byte(0x2e);
-    for (let offset = start; offset < end; ) {
-      const len = names[offset]!;
-      for (let i = offset + 1; i <= offset + len; i++) {
-        const byte = names[i]!;
-        if (byte === 0x2e || byte === 0x5c) {
-          out.byte(0x5c);
-          out.byte(byte);
-        } else if (byte < 0x21 || byte > 0x7e) {
-          out.byte(0x5c);
-          out.int(byte, 3);
-        } else out.byte(byte);
-      }
-      out.byte(0x2e);
-      offset += len + 1;
-    }
+    out.name(this.names, start, start + this.nameLength[slot]! - 1);
   }
 }
 
@@ -329,6 +320,8 @@ export class QueryLog {
   private readonly recordFollowers = new Set<(records: readonly QueryRecord[]) => void>();
   private readonly lineFollowers = new Set<(lines: string) => void>();
   private lines: LineBuffer | undefined;
+  /** Date.now() - performance.now(), for wallClock(). */
+  private clockOffset = Number.NaN;
 
   constructor(readonly capacity = QUERY_LOG_CAPACITY) {
     this.slots = new Slots(capacity);
@@ -339,23 +332,23 @@ export class QueryLog {
    * query: it only writes into the ring. Followers are given what is new in a
    * batch every FOLLOW_EVERY_MS, not here.
    */
-  record(msg: Buffer, reply: Buffer | undefined, replySize: number, transport: 'udp' | 'tcp', address: string | undefined, port: number | undefined, micros: number, fault = 0): void {
-    const end = msg.length >= 12 && msg.readUInt16BE(4) > 0 ? qnameEnd(msg) : -1;
+  record(msg: Buffer, reply: Buffer | undefined, replySize: number, transport: 'udp' | 'tcp', address: string | undefined, port: number | undefined, micros: number, fault = 0, endedAt?: number): void {
+    const end = msg.length >= 12 && u16(msg, 4) > 0 ? qnameEnd(msg) : -1;
     if (end < 0 || end + 4 > msg.length || end - 12 > NAME_ROOM) return;
     const hasReply = reply !== undefined && reply.length >= 12;
     const slot = this.total % this.capacity;
     const slots = this.slots;
-    slots.at[slot] = Date.now();
+    slots.at[slot] = endedAt === undefined ? Date.now() : this.wallClock(endedAt);
     slots.micros[slot] = micros;
-    slots.qtype[slot] = msg.readUInt16BE(end);
-    slots.flags[slot] = hasReply ? reply.readUInt16BE(2) : -1;
-    slots.answers[slot] = hasReply ? reply.readUInt16BE(6) : 0;
+    slots.qtype[slot] = u16(msg, end);
+    slots.flags[slot] = hasReply ? u16(reply, 2) : -1;
+    slots.answers[slot] = hasReply ? u16(reply, 6) : 0;
     slots.port[slot] = port ?? 0;
     slots.tcp[slot] = transport === 'tcp' ? 1 : 0;
     slots.address[slot] = address;
     slots.nameLength[slot] = end - 12;
     slots.fault[slot] = fault;
-    slots.id[slot] = msg.readUInt16BE(0);
+    slots.id[slot] = u16(msg, 0);
     slots.size[slot] = msg.length;
     slots.edns[slot] = ednsOf(msg, end + 4);
     slots.replySize[slot] = replySize;
@@ -369,6 +362,17 @@ export class QueryLog {
       // Unref'd: a log never keeps a process alive; close() gives what is left (flush()).
       setTimeout(this.giveNew, FOLLOW_EVERY_MS).unref();
     }
+  }
+
+  /**
+   * The wall-clock time of a performance.now() reading: the caller read the
+   * monotonic clock for the latency already, and a second clock read per query
+   * costs a fifth of recording it. The offset is read again every 1,024 queries,
+   * so a wall clock that steps (NTP) is followed within them.
+   */
+  private wallClock(monotonic: number): number {
+    if ((this.total & 1023) === 0 || Number.isNaN(this.clockOffset)) this.clockOffset = Date.now() - performance.now();
+    return Math.round(monotonic + this.clockOffset);
   }
 
   /** Oldest first (newest last), filtered. */

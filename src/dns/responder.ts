@@ -234,7 +234,8 @@ function logged<R extends Buffer | ReplyParts | undefined>(log: QueryLog, msg: B
       for (const part of reply as ReplyParts) size += part.length;
     }
   }
-  log.record(msg, head, size, transport, address, port, (performance.now() - started) * 1000, fault);
+  const ended = performance.now();
+  log.record(msg, head, size, transport, address, port, (ended - started) * 1000, fault, ended);
   return reply;
 }
 
