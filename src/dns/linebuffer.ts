@@ -35,14 +35,17 @@ export class LineBuffer {
 
   /** A non-negative integer in decimal, at least `width` digits (zero-padded). */
   int(value: number, width = 1): void {
-    let digits = 1;
-    for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+    // Comparisons, not a division per digit, for the usual sizes (ports, ids, sizes).
+    let digits = value < 10 ? 1 : value < 100 ? 2 : value < 1000 ? 3 : value < 10000 ? 4 : value < 100000 ? 5 : 6;
+    for (let rest = Math.floor(value / 1e6); rest >= 1; rest = Math.floor(rest / 10)) digits++;
     if (digits < width) digits = width;
     const bytes = this.bytes;
     let rest = value;
     for (let i = this.at + digits - 1; i >= this.at; i--) {
-      bytes[i] = 48 + (rest % 10);
-      rest = Math.floor(rest / 10);
+      // Integer division by |0 while the value fits in 31 bits.
+      const next = rest < 0x80000000 ? (rest / 10) | 0 : Math.floor(rest / 10);
+      bytes[i] = 48 + rest - next * 10;
+      rest = next;
     }
     this.at += digits;
   }

@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { QTYPE } from '../../src/dns/constants.js';
+import { LineBuffer } from '../../src/dns/linebuffer.js';
 import { QueryLog } from '../../src/dns/querylog.js';
 import { buildQuery } from '../../src/dns/wire.js';
 
@@ -113,5 +114,16 @@ describe('QueryLog lines', () => {
     expect(lines).toHaveLength(101);
     expect(lines[1]).toContain(' n150.cluster.local. ');
     expect(log.list().map((record) => record.name)).toEqual(Array.from({ length: 100 }, (_, i) => `n${i + 150}.cluster.local.`));
+  });
+});
+
+describe('LineBuffer', () => {
+  it('writes integers of every size as String() does, zero-padded to a width', () => {
+    const out = new LineBuffer();
+    const cases: [number, number][] = [[0, 1], [9, 1], [10, 1], [99999, 1], [100000, 1], [999999, 1], [1000000, 1], [65535, 1], [4294967295, 1], [123456789012, 1], [5, 3], [42, 3], [255, 3], [7, 9], [123, 9]];
+    for (const [value, width] of cases) {
+      out.int(value, width);
+      expect(out.take()).toBe(String(value).padStart(width, '0'));
+    }
   });
 });
