@@ -98,6 +98,31 @@ async function startHeadless(dir, extra = [], { pinToCore = true } = {}) {
   return { ...ready, child, loadSeconds: (performance.now() - started) / 1000 };
 }
 
+/** Clock ticks per second of /proc's CPU times (getconf CLK_TCK; 100 on Linux). */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * CPU seconds a process has used (user and system, all its threads), from
+ * /proc/PID/stat; NaN where there is none. A server's CPU per query is its
+ * cost, steadier than QPS on a machine whose other load comes and goes.
+ */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command.
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function rss(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
@@ -159,8 +184,9 @@ function askTcp(port, name, type) {
  * this process reading it, cost CPU the servers and dnsperf need, so
  * throughput runs never ask for it.
  */
-function dnsperf(port, file, seconds, tcp, perQuery = false) {
+function dnsperf(port, file, seconds, tcp, perQuery = false, pid = undefined) {
   return new Promise((resolve) => {
+    const cpuBefore = pid === undefined ? Number.NaN : cpuSeconds(pid);
     const flags = ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), ...(perQuery ? ['-v', '-Q', String(LATENCY_QPS)] : []), ...(tcp ? ['-m', 'tcp'] : [])];
     // Answers go to a file, read once dnsperf is done: a reader on the pipe
     // (this process, its collections) could stall dnsperf's writes, and so its clock.
@@ -169,6 +195,7 @@ function dnsperf(port, file, seconds, tcp, perQuery = false) {
     const child = pinned(1, 'dnsperf', flags, { stdio: ['ignore', fd, 'ignore'] });
     closeSync(fd);
     child.on('exit', () => {
+      const cpu = pid === undefined ? Number.NaN : cpuSeconds(pid) - cpuBefore;
       const latencies = [];
       let summary = '';
       for (const line of readFileSync(out, 'utf8').split('\n')) {
@@ -179,12 +206,13 @@ function dnsperf(port, file, seconds, tcp, perQuery = false) {
       latencies.sort((a, b) => a - b);
       const qps = Number(/Queries per second:\s+([\d.]+)/.exec(summary)?.[1] ?? 0);
       const lost = Number(/Queries lost:\s+(\d+)/.exec(summary)?.[1] ?? 0);
+      const completed = Number(/Queries completed:\s+(\d+)/.exec(summary)?.[1] ?? 0);
       const avg = Number(/Average Latency \(s\):\s+([\d.]+)/.exec(summary)?.[1] ?? NaN);
       // "Response codes:       NOERROR 1213065 (100.00%), NXDOMAIN 3 (0.00%)"
       const rcodes = {};
       for (const [, code, n] of (/Response codes:\s+(.*)/.exec(summary)?.[1] ?? '').matchAll(/([A-Z]+) (\d+) \(/g)) rcodes[code] = Number(n);
       const at = (q) => (latencies.length ? latencies[Math.floor(latencies.length * q)] * 1000 : NaN);
-      resolve({ qps, avgMs: avg * 1000, p50Ms: at(0.5), p99Ms: at(0.99), p999Ms: at(0.999), lost, rcodes });
+      resolve({ qps, avgMs: avg * 1000, p50Ms: at(0.5), p99Ms: at(0.99), p999Ms: at(0.999), lost, rcodes, cpuMicros: completed > 0 ? (cpu / completed) * 1e6 : Number.NaN });
     });
   });
 }
@@ -276,7 +304,7 @@ async function main() {
   }
 
   const dnsmasqPort = await freePort();
-  await startDnsmasq({ hosts, srv }, dnsmasqPort);
+  const dnsmasq = await startDnsmasq({ hosts, srv }, dnsmasqPort);
 
   // Every (mix, server) runs REPEATS times, interleaved, and the median run is reported:
   // this machine's neighbours make single runs swing by a third.
@@ -285,17 +313,25 @@ async function main() {
     const [qname, qtype] = mix.queries[0].split(' ');
     const reply = mix.tcp ? await askTcp(server.port, qname, qtype) : await askUdp(server.port, qname, qtype);
     mix.ceilingPort = await freePort();
-    ceilings.push(await startCeiling(reply, mix.ceilingPort));
+    const ceiling = await startCeiling(reply, mix.ceilingPort);
+    mix.ceilingPid = ceiling.pid;
+    ceilings.push(ceiling);
   }
-  const servers = (mix) => [['headless-dns', server.port], ['headless-dns --log-queries', logged.port], ['headless-dns --keep-queries', kept.port], ['dnsmasq', dnsmasqPort], ['node ceiling', mix.ceilingPort]];
+  const servers = (mix) => [
+    ['headless-dns', server.port, server.child.pid],
+    ['headless-dns --log-queries', logged.port, logged.child.pid],
+    ['headless-dns --keep-queries', kept.port, kept.child.pid],
+    ['dnsmasq', dnsmasqPort, dnsmasq.pid],
+    ['node ceiling', mix.ceilingPort, mix.ceilingPid],
+  ];
   const runs = new Map();
   for (let repeat = 0; repeat < (TAIL_ONLY ? 0 : REPEATS); repeat++) {
     for (const mix of mixes) {
-      for (const [name, port] of servers(mix)) {
-        const result = await dnsperf(port, mix.file, SECONDS, mix.tcp);
+      for (const [name, port, pid] of servers(mix)) {
+        const result = await dnsperf(port, mix.file, SECONDS, mix.tcp, false, pid);
         const key = `${mix.id}|${name}`;
         runs.set(key, [...(runs.get(key) ?? []), result]);
-        process.stderr.write(`run ${repeat + 1}/${REPEATS} ${mix.title} ${name}: ${result.qps.toFixed(0)} qps\n`);
+        process.stderr.write(`run ${repeat + 1}/${REPEATS} ${mix.title} ${name}: ${result.qps.toFixed(0)} qps, ${result.cpuMicros.toFixed(2)} CPU µs/query\n`);
       }
     }
   }
@@ -331,7 +367,8 @@ async function main() {
       servers(mix).map(([name]) => {
         const key = `${mix.id}|${name}`;
         const tail = tails.get(key);
-        return [name, { ...median(runs.get(key)), p50Ms: tail.p50Ms, p99Ms: tail.p99Ms, p999Ms: tail.p999Ms, all: runs.get(key).map((r) => r.qps) }];
+        const cpu = runs.get(key).map((r) => r.cpuMicros).sort((a, b) => a - b);
+        return [name, { ...median(runs.get(key)), cpuMicros: cpu[Math.floor(cpu.length / 2)], p50Ms: tail.p50Ms, p99Ms: tail.p99Ms, p999Ms: tail.p999Ms, all: runs.get(key).map((r) => r.qps) }];
       }),
     ),
   }));
@@ -374,21 +411,38 @@ async function main() {
     '',
     `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}); servers on core 0, dnsperf on core 1; ${SECONDS} s per run, ${REPEATS} runs each, interleaved; the median run is shown (all runs' QPS in the last column; avg ms is that run's; p50/p99/p99.9 come from a separate ${LATENCY_SECONDS} s run at a fixed ${LATENCY_QPS} queries/s, dnsperf -Q, printing every answer); headless-dns RSS ${f(serverRss)} MB.`,
     '',
-    '| mix | server | QPS (median) | avg ms | p50 ms @10k | p99 ms @10k | p99.9 ms @10k | lost | rcodes | every run |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| mix | server | QPS (median) | CPU µs/query (median) | avg ms | p50 ms @10k | p99 ms @10k | p99.9 ms @10k | lost | rcodes | every run |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const { mix, results } of rows) {
     for (const [name, r] of Object.entries(results)) {
-      lines.push(`| ${mix.title} | ${name} | ${f(r.qps)} | ${f(r.avgMs, 3)} | ${f(r.p50Ms, 3)} | ${f(r.p99Ms, 3)} | ${f(r.p999Ms, 3)} | ${r.lost} | ${Object.entries(r.rcodes).map(([k, v]) => `${k} ${v}`).join(', ')} | ${r.all.map((q) => f(q)).join(', ')} |`);
+      lines.push(`| ${mix.title} | ${name} | ${f(r.qps)} | ${f(r.cpuMicros, 2)} | ${f(r.avgMs, 3)} | ${f(r.p50Ms, 3)} | ${f(r.p99Ms, 3)} | ${f(r.p999Ms, 3)} | ${r.lost} | ${Object.entries(r.rcodes).map(([k, v]) => `${k} ${v}`).join(', ')} | ${r.all.map((q) => f(q)).join(', ')} |`);
     }
   }
-  lines.push('', '| mix | headless-dns / node ceiling | headless-dns / dnsmasq | with --keep-queries / without | with --log-queries / without |', '|---|---|---|---|---|');
+  lines.push('', '| mix | headless-dns / node ceiling | headless-dns / dnsmasq |', '|---|---|---|');
   for (const { mix, results } of rows) {
     const h = results['headless-dns'].qps;
     // A server that lost queries did not do the same work: no ratio against it.
     const ratio = (other) => (other.lost > 0 ? `— (${other.lost} queries lost)` : `${f(h / other.qps, 2)}×`);
-    const cost = (name) => (results[name] ? `${f(results[name].qps / h, 2)}×` : '—');
-    lines.push(`| ${mix.title} | ${ratio(results['node ceiling'])} | ${ratio(results.dnsmasq)} | ${cost('headless-dns --keep-queries')} | ${cost('headless-dns --log-queries')} |`);
+    lines.push(`| ${mix.title} | ${ratio(results['node ceiling'])} | ${ratio(results.dnsmasq)} |`);
+  }
+  // What the query log costs. The three headless-dns servers run one after the
+  // other in each repeat, so a repeat's ratio compares runs seconds apart; the
+  // median of those ratios moves less with this machine's other load than a
+  // ratio of medians. CPU per query is the cost itself: the QPS one core allows.
+  lines.push(
+    '',
+    '| mix | --keep-queries: QPS / without (median of paired runs) | --keep-queries: QPS one core allows (CPU per query) / without | --log-queries: QPS / without (median of paired runs) | --log-queries: QPS one core allows (CPU per query) / without |',
+    '|---|---|---|---|---|',
+  );
+  for (const { mix, results } of rows) {
+    const base = runs.get(`${mix.id}|headless-dns`);
+    const paired = (name) => {
+      const ratios = runs.get(`${mix.id}|${name}`).map((r, i) => r.qps / base[i].qps).sort((a, b) => a - b);
+      return `${f(ratios[Math.floor(ratios.length / 2)], 2)}× (${ratios.map((r) => f(r, 2)).join(', ')})`;
+    };
+    const perCore = (name) => `${f(results['headless-dns'].cpuMicros / results[name].cpuMicros, 2)}×`;
+    lines.push(`| ${mix.title} | ${paired('headless-dns --keep-queries')} | ${perCore('headless-dns --keep-queries')} | ${paired('headless-dns --log-queries')} | ${perCore('headless-dns --log-queries')} |`);
   }
   lines.push(
     '',
