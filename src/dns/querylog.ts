@@ -104,21 +104,13 @@ function ednsOf(msg: Buffer, afterQuestion: number): number {
   return found;
 }
 
+/** Scratch for nameOf(): records are made off the answer path, one at a time. */
+const nameScratch = new LineBuffer();
+
+/** A question name (wire labels and the root label) as dig prints it: the lines' escaping, as a string. */
 function nameOf(qname: Uint8Array): string {
-  let out = '';
-  let offset = 0;
-  while (offset < qname.length - 1) {
-    const len = qname[offset]!;
-    for (let i = offset + 1; i <= offset + len; i++) {
-      const byte = qname[i]!;
-      if (byte === 0x2e || byte === 0x5c) out += `\\${String.fromCharCode(byte)}`;
-      else if (byte < 0x21 || byte > 0x7e) out += `\\${String(byte).padStart(3, '0')}`;
-      else out += String.fromCharCode(byte);
-    }
-    out += '.';
-    offset += len + 1;
-  }
-  return out || '.';
+  nameScratch.name(qname, 0, qname.length - 1);
+  return nameScratch.take();
 }
 
 /** The longest question name (RFC 1035: 255 octets); each slot of the ring has room for one. */
