@@ -506,6 +506,16 @@ function listenTcp(server: TcpFrontEnd, host: string, port: number): Promise<voi
   });
 }
 
+/**
+ * A socket that failed to listen, or was closed, emits its event before libuv
+ * has released its handle: that happens in the loop's close phase, which comes
+ * before the next timer. Waiting for one keeps a try that lost its port from
+ * showing as a half-closed server once listen() has resolved.
+ */
+function closedHandlesGone(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 function closeUdp(socket: UdpFrontEnd): Promise<void> {
   return new Promise((resolve) => {
     try {
@@ -564,6 +574,7 @@ export class DnsTransport {
       } catch (error) {
         lastError = error as Error;
         await closeUdp(udp);
+        await closedHandlesGone();
       }
     }
     throw new HeadlessDnsError('LISTEN_FAILED', `cannot listen on ${host}:${port}/tcp: ${lastError?.message ?? 'unknown error'}`);
@@ -582,5 +593,6 @@ export class DnsTransport {
       for (const connection of tcp.dnsConnections) connection.close();
     }
     await Promise.all(waits);
+    if (waits.length) await closedHandlesGone();
   }
 }

@@ -5,26 +5,16 @@
 // and cgo resolvers) and curl then resolve a member, the headless Service,
 // a short name, a missing member, with no AAAA wait for an IPv4-only name.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../support/serve.js';
 import { KUBIA_EXAMPLE } from '../support/fixture.js';
+import { cannotIsolate, has } from '../support/netns.js';
 
-const has = (command: string): boolean => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
-
-/** Why the namespace cannot be made here, or undefined when it can. */
-function cannotIsolate(): string | undefined {
-  if (process.platform !== 'linux') return 'network namespaces are Linux only';
-  if (!has('unshare') || !has('ip')) return 'unshare or ip (util-linux, iproute2) is not installed';
-  const probe = spawnSync('unshare', ['--net', '--mount', 'sh', '-c', 'ip link set lo up && mount --bind /dev/null /etc/hostname && echo ok']);
-  if (probe.stdout?.toString().trim() !== 'ok') return `unshare --net --mount is not allowed here (${probe.stderr?.toString().trim() || `exit ${probe.status}`}); run as root`;
-  return undefined;
-}
-
-const reason = cannotIsolate();
+const reason = cannotIsolate(['--net', '--mount']);
 if (reason) console.warn(`os-resolver: skipped: ${reason}`);
 
 const ADDRESS = '127.0.0.10';
