@@ -190,46 +190,107 @@ class Slots {
    * The slot as a line of the CoreDNS `log` plugin's default format (plugin/log, CommonLogFormat):
    * {remote}:{port} - {>id} "{type} {class} {name} {proto} {size} {>do} {>bufsize}" {rcode} {>rflags} {rsize} {duration}
    * with {>bufsize} as CoreDNS's request.Size(): 65535 over TCP, at least 512 over UDP.
+   * The parts that repeat from query to query (the client address, the type,
+   * EDNS, the rcode and flags) are copied as bytes made once (LineSegments).
    */
-  writeLine(out: LineBuffer, slot: number): void {
+  writeLine(out: LineBuffer, slot: number, segments: LineSegments): void {
     const w2 = slot * (STRIDE / 2);
     const w4 = slot * (STRIDE / 4);
-    out.text('[INFO] ');
-    const address = this.address[slot];
-    if (address === undefined) out.byte(0x3f);
-    else if (address.includes(':')) {
-      out.byte(0x5b);
-      out.text(address);
-      out.byte(0x5d);
-    } else out.text(address);
-    out.byte(0x3a);
+    out.copy(segments.client(this.address[slot]));
     out.int(this.u16[w2 + PORT]!);
-    out.text(' - ');
+    out.copy(DASH);
     out.int(this.u16[w2 + ID]!);
-    out.text(' "');
-    out.text(typeName(this.u16[w2 + QTYPE_AT]!));
-    out.text(' IN ');
+    out.copy(segments.type(this.u16[w2 + QTYPE_AT]!));
     out.name(this.bytes, slot * STRIDE + NAME_AT, slot * STRIDE + NAME_AT + this.u16[w2 + NAME_LENGTH]! - 1);
     const tcp = this.bytes[slot * STRIDE + TCP] === 1;
-    out.text(tcp ? ' tcp ' : ' udp ');
+    out.copy(tcp ? TCP_TEXT : UDP_TEXT);
     out.int(this.u16[w2 + SIZE]!);
-    const edns = this.i32[w4 + EDNS]!;
-    out.text(edns >= 0 && edns & 0x10000 ? ' true ' : ' false ');
-    out.int(tcp ? 65535 : Math.max(512, edns >= 0 ? edns & 0xffff : 0));
-    out.text('" ');
-    const flags = this.i32[w4 + FLAGS]!;
-    if (flags < 0) out.text('NONE  ');
-    else {
-      out.text(rcodeName(flags & 0xf));
-      out.byte(0x20);
-      writeFlags(out, flags);
-      out.byte(0x20);
-    }
+    out.copy(segments.edns(tcp, this.i32[w4 + EDNS]!));
+    out.copy(segments.reply(this.i32[w4 + FLAGS]!));
     out.int(this.u32[w4 + REPLY_SIZE]!);
     out.byte(0x20);
     writeSeconds(out, this.f64[slot * (STRIDE / 8) + MICROS]!);
     out.byte(0x73);
   }
+}
+
+const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
+const DASH = ascii(' - ');
+const TCP_TEXT = ascii(' tcp ');
+const UDP_TEXT = ascii(' udp ');
+
+/** Each cache's most entries; past it, it starts again (clients beyond that many cost a Map entry once per run). */
+const SEGMENT_ROOM = 4096;
+
+/**
+ * The parts of a log line that repeat, as bytes, each made the first time it
+ * is seen: a log line is mostly these, and copying them costs less than
+ * formatting them again for every query.
+ */
+export class LineSegments {
+  private readonly clients = new Map<string | undefined, Uint8Array>();
+  private lastAddress: string | undefined = '';
+  private lastClient: Uint8Array = EMPTY;
+  /** By type code below 256 (every type a query usually asks), then by Map. */
+  private readonly commonTypes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(256).fill(undefined);
+  private readonly types = new Map<number, Uint8Array>();
+  private readonly ednsParts = new Map<number, Uint8Array>();
+  private lastEdnsKey = Number.NaN;
+  private lastEdns: Uint8Array = EMPTY;
+  /** By the bits a reply's part shows (replyIndex), and the last for no reply. */
+  private readonly replies: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(REPLY_INDEXES + 1).fill(undefined);
+
+  /**
+   * `[INFO] {remote}:`, an IPv6 address in brackets, `?` for none. A client
+   * usually asks again and again, so the last one is kept beside the Map.
+   */
+  client(address: string | undefined): Uint8Array {
+    if (address === this.lastAddress) return this.lastClient;
+    const bytes = this.clients.get(address) ?? remember(this.clients, address, `[INFO] ${address === undefined ? '?' : address.includes(':') ? `[${address}]` : address}:`);
+    this.lastAddress = address;
+    this.lastClient = bytes;
+    return bytes;
+  }
+
+  /** ` "{type} {class} `. */
+  type(qtype: number): Uint8Array {
+    if (qtype < 256) return this.commonTypes[qtype] ?? (this.commonTypes[qtype] = ascii(typeSegment(qtype)));
+    return this.types.get(qtype) ?? remember(this.types, qtype, typeSegment(qtype));
+  }
+
+  /** ` {>do} {>bufsize}" ` from the query's EDNS (ednsOf) and its transport. */
+  edns(tcp: boolean, edns: number): Uint8Array {
+    const key = tcp ? (edns >= 0 && edns & 0x10000 ? -3 : -2) : edns;
+    if (key === this.lastEdnsKey) return this.lastEdns;
+    const bytes = this.ednsParts.get(key) ?? remember(this.ednsParts, key, ` ${edns >= 0 && (edns & 0x10000) !== 0} ${tcp ? 65535 : Math.max(512, edns >= 0 ? edns & 0xffff : 0)}" `);
+    this.lastEdnsKey = key;
+    this.lastEdns = bytes;
+    return bytes;
+  }
+
+  /** `{rcode} {>rflags} ` from the reply's header bytes 2-3; `NONE  ` (empty flags) for no reply. */
+  reply(flags: number): Uint8Array {
+    const index = flags < 0 ? REPLY_INDEXES : replyIndex(flags);
+    return this.replies[index] ?? (this.replies[index] = ascii(flags < 0 ? 'NONE  ' : `${rcodeName(flags & 0xf)} ${flagsText(flags)} `));
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+const typeSegment = (qtype: number): string => ` "${typeName(qtype)} IN `;
+
+/** How many replyIndex() values there are: 4 bits of rcode, 5 of flags. */
+const REPLY_INDEXES = 512;
+
+/** What of a reply's header bytes 2-3 its log part shows: the rcode, and qr, aa, tc, rd, ra. */
+function replyIndex(flags: number): number {
+  return (flags & 0x0f) | (((flags >> 7) & 0x0f) << 4) | (((flags >> 15) & 1) << 8);
+}
+
+function remember<K>(cache: Map<K, Uint8Array>, key: K, text: string): Uint8Array {
+  if (cache.size >= SEGMENT_ROOM) cache.clear();
+  const bytes = ascii(text);
+  cache.set(key, bytes);
+  return bytes;
 }
 
 /** The reply's header flags as CoreDNS's {>rflags} lists them (qr,aa,tc,rd,ra). */
@@ -241,26 +302,21 @@ const FLAG_BITS: readonly (readonly [number, string])[] = [
   [0x0080, 'ra'],
 ];
 
-function writeFlags(out: LineBuffer, flags: number): void {
-  let first = true;
-  for (const [bit, text] of FLAG_BITS) {
-    if (!(flags & bit)) continue;
-    if (!first) out.byte(0x2c);
-    out.text(text);
-    first = false;
-  }
+function flagsText(flags: number): string {
+  return FLAG_BITS.filter(([bit]) => flags & bit).map(([, text]) => text).join(',');
 }
 
 /** Microseconds as seconds to the nanosecond, trailing zeros dropped (0.000118, 1.5, 0). */
 function writeSeconds(out: LineBuffer, micros: number): void {
   const nanos = Math.round(micros * 1000);
   const whole = Math.floor(nanos / 1e9);
-  let fraction = nanos - whole * 1e9;
+  // Below 1e9, so integer arithmetic (|0) from here: no floating-point remainder per digit.
+  let fraction = (nanos - whole * 1e9) | 0;
   out.int(whole);
   if (fraction === 0) return;
   let digits = 9;
-  while (fraction % 10 === 0) {
-    fraction /= 10;
+  for (let next = (fraction / 10) | 0; next * 10 === fraction; next = (fraction / 10) | 0) {
+    fraction = next;
     digits--;
   }
   out.byte(0x2e);
@@ -320,6 +376,7 @@ export class QueryLog {
   private readonly recordFollowers = new Set<(records: readonly QueryRecord[]) => void>();
   private readonly lineFollowers = new Set<(lines: string) => void>();
   private lines: LineBuffer | undefined;
+  private segments: LineSegments | undefined;
   /** Date.now() - performance.now(), for wallClock(). */
   private clockOffset = Number.NaN;
 
@@ -415,6 +472,7 @@ export class QueryLog {
    */
   followLines(print: (lines: string) => void): () => void {
     this.lines ??= new LineBuffer();
+    this.segments ??= new LineSegments();
     this.lineFollowers.add(print);
     return () => this.lineFollowers.delete(print);
   }
@@ -435,7 +493,7 @@ export class QueryLog {
       if (lost > 0) out.text(LOST_LINE(lost, this.capacity));
       for (let n = from; n < to; n++) {
         if (!out.empty) out.byte(0x0a);
-        this.slots.writeLine(out, n % this.capacity);
+        this.slots.writeLine(out, n % this.capacity, this.segments!);
         if (out.full) flush();
       }
       if (!out.empty) flush();

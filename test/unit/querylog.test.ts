@@ -76,6 +76,30 @@ describe('QueryLog lines', () => {
     expect(log.list()[0]!.name).toBe('a\\.b.c\\\\d.e\\032f.\\255.');
   });
 
+  it('writes each line from its own fields when the parts that repeat change from line to line', () => {
+    const log = new QueryLog();
+    const printed: string[] = [];
+    log.followLines((lines) => printed.push(...lines.split('\n')));
+    // Clients, types, EDNS and flags alternate (the last of each is kept beside its cache), and
+    // 5,000 clients are more than a cache holds (4,096) before it starts again.
+    const expected: string[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const client = i % 2 ? `10.0.${i >> 8}.${i & 255}` : 'fd00::1';
+      const type = i % 3 ? QTYPE.A : 300;
+      const edns = i % 4 === 0;
+      const tcp = i % 5 === 0;
+      const flags = i % 2 ? 0x8500 : 0x8183;
+      const query = buildQuery(i, `n${i}.cluster.local`, type, false);
+      const msg = edns ? withOpt(query, 1232 + (i % 7), i % 8 === 0) : query;
+      log.record(msg, replyHead(i, flags, 1), 40, tcp ? 'tcp' : 'udp', client, 1000 + i, 3);
+      expected.push(
+        `[INFO] ${client.includes(':') ? `[${client}]` : client}:${1000 + i} - ${i} "${type === 300 ? 'TYPE300' : 'A'} IN n${i}.cluster.local. ${tcp ? 'tcp' : 'udp'} ${msg.length} ${edns && i % 8 === 0} ${tcp ? 65535 : edns ? 1232 + (i % 7) : 512}" ${flags === 0x8500 ? 'NOERROR qr,aa,rd' : 'NXDOMAIN qr,rd,ra'} 40 0.000003s`,
+      );
+    }
+    log.flush();
+    expect(printed).toEqual(expected);
+  });
+
   it('gives followers what is new in one batch, in order, and stops when told', async () => {
     const log = new QueryLog();
     const lines: string[] = [];
@@ -120,7 +144,7 @@ describe('QueryLog lines', () => {
 describe('LineBuffer', () => {
   it('writes integers of every size as String() does, zero-padded to a width', () => {
     const out = new LineBuffer();
-    const cases: [number, number][] = [[0, 1], [9, 1], [10, 1], [99999, 1], [100000, 1], [999999, 1], [1000000, 1], [65535, 1], [4294967295, 1], [123456789012, 1], [5, 3], [42, 3], [255, 3], [7, 9], [123, 9]];
+    const cases: [number, number][] = [[0, 1], [9, 1], [10, 1], [99999, 1], [100000, 1], [999999, 1], [1000000, 1], [65535, 1], [999999999, 1], [1000000000, 1], [2147483647, 1], [2147483648, 1], [4294967295, 1], [123456789012, 1], [Number.MAX_SAFE_INTEGER, 1], [2147483648, 12], [5, 3], [42, 3], [255, 3], [7, 9], [123, 9]];
     for (const [value, width] of cases) {
       out.int(value, width);
       expect(out.take()).toBe(String(value).padStart(width, '0'));
