@@ -336,6 +336,10 @@ export async function startCluster(input: ClusterOptions = {}, defaults?: Parame
   const queryLog = options.queryLog ? new (await import('./dns/querylog.js')).QueryLog() : undefined;
   // Lines are written in batches, one call every 50 ms rather than one per query.
   if (queryLog && options.queryLogLines) queryLog.followLines(options.queryLogLines);
+  if (queryLog && options.queryLogOutput) {
+    const output = options.queryLogOutput;
+    queryLog.followBytes((chunk) => output.write(chunk));
+  }
   // Fault rules: empty (and so never looked at per query) unless some are added.
   const faults = new Faults();
   for (const rule of options.faults) faults.add(rule);

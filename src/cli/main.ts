@@ -27,6 +27,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const io = {
     stdout: (line: string) => process.stdout.write(`${line}\n`),
     stderr: (line: string) => process.stderr.write(`${line}\n`),
+    stderrBytes: (chunk: Uint8Array) => process.stderr.write(chunk),
   };
   const [command, ...rest] = argv;
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {

@@ -142,6 +142,8 @@ Options:
 export interface ServeIo {
   stdout: (line: string) => void;
   stderr: (line: string) => void;
+  /** Bytes as they are, for the query log's lines (each ends in its newline). */
+  stderrBytes: (chunk: Uint8Array) => void;
 }
 
 export type ParsedServeArgs =
@@ -380,7 +382,7 @@ export async function serve(args: readonly string[], io: ServeIo): Promise<numbe
   }
   // Members' output on our stderr, prefixed by pod name, as `docker compose up` does.
   const podOutput = parsed.podLogs ? (pod: string, _container: string, line: string): void => io.stderr(`${pod} | ${line}`) : undefined;
-  const cluster: StartedCluster = await startCluster({ ...parsed.options, ...(podOutput ? { podOutput } : {}), ...(parsed.logQueries ? { queryLogLines: io.stderr } : {}), log: io.stderr }, { dnsPort: DEFAULTS.dnsPort, apiPort: DEFAULTS.apiPort, names: 'cli' }).catch(
+  const cluster: StartedCluster = await startCluster({ ...parsed.options, ...(podOutput ? { podOutput } : {}), ...(parsed.logQueries ? { queryLogOutput: { write: io.stderrBytes } } : {}), log: io.stderr }, { dnsPort: DEFAULTS.dnsPort, apiPort: DEFAULTS.apiPort, names: 'cli' }).catch(
     (error: unknown) => {
       throw withFlagHint(error);
     },

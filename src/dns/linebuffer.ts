@@ -109,6 +109,14 @@ export class LineBuffer {
     this.at = at;
   }
 
+  /** What was written, as bytes of its own (a copy the caller may keep), and the buffer empty again. */
+  takeBytes(): Buffer {
+    const out = Buffer.allocUnsafe(this.at);
+    this.bytes.copy(out, 0, 0, this.at);
+    this.at = 0;
+    return out;
+  }
+
   /** What was written, and the buffer empty again. */
   take(): string {
     const out = this.bytes.toString('latin1', 0, this.at);

@@ -3,6 +3,7 @@
 // log lines on serve's stderr.
 
 import { get } from 'node:http';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type StartedCluster } from '../../src/index.js';
 import { dig, hasDig } from '../support/dig.js';
@@ -30,6 +31,33 @@ describe('the fixture', () => {
     expect(cluster.queries({ type: 'A' })).toHaveLength(1);
     cluster.clearQueries();
     expect(cluster.queries()).toEqual([]);
+  });
+
+  it('gives the lines to a function as text, or to a stream as bytes, the last batch on close()', async () => {
+    const texts: string[] = [];
+    const chunks: Buffer[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk);
+        done();
+      },
+    });
+    const own = await startCluster({ api: false, manifests: [KUBIA_EXAMPLE], queryLogLines: (lines) => texts.push(lines), queryLogOutput: stream });
+    const resolver = own.resolver();
+    await resolver.resolveSrv('kubia.default.svc.cluster.local');
+    await resolver.resolve4('kubia-0.kubia.default.svc.cluster.local');
+    // No wait for the next batch: close() gives what is left.
+    await own.close();
+    const lines = texts.join('\n').split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^\[INFO\] 127\.0\.0\.1:\d+ - \d+ "SRV IN kubia\.default\.svc\.cluster\.local\. udp \d+ false 512" NOERROR qr,aa,rd \d+ \d+(\.\d+)?s$/);
+    expect(lines[1]).toContain('"A IN kubia-0.kubia.default.svc.cluster.local. udp ');
+    // The same lines, each ending in its newline.
+    expect(Buffer.concat(chunks).toString('latin1')).toBe(`${lines.join('\n')}\n`);
+  });
+
+  it('refuses a queryLogOutput that is not a stream, naming it', async () => {
+    await expect(startCluster({ queryLogOutput: 'stderr' as unknown as Writable })).rejects.toThrow('queryLogOutput must be a stream (an object with write(chunk))');
   });
 
   it('is off unless asked for', async () => {

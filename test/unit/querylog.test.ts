@@ -139,6 +139,31 @@ describe('QueryLog lines', () => {
     expect(lines[1]).toContain(' n150.cluster.local. ');
     expect(log.list().map((record) => record.name)).toEqual(Array.from({ length: 100 }, (_, i) => `n${i + 150}.cluster.local.`));
   });
+
+  it('gives byte followers whole lines, each with its newline, in chunks of their own to keep', () => {
+    const log = new QueryLog(300);
+    const chunks: Uint8Array[] = [];
+    const texts: string[] = [];
+    log.followBytes((chunk) => chunks.push(chunk));
+    log.followLines((text) => texts.push(text));
+    for (let i = 0; i < 450; i++) log.record(buildQuery(i, `n${i}.cluster.local`, QTYPE.A), replyHead(i, 0x8400, 1), 50, 'udp', '127.0.0.1', 1, 10);
+    log.flush();
+    const first = Buffer.from(chunks[0]!).toString('latin1');
+    // 300 lines of a 205-character name: more than one 64 KiB chunk.
+    const long = `${'a'.repeat(63)}.`.repeat(3) + 'cluster.local';
+    for (let i = 0; i < 300; i++) log.record(buildQuery(i, long, QTYPE.A), replyHead(i, 0x8400, 1), 50, 'udp', '127.0.0.1', 1, 10);
+    log.flush();
+    expect(chunks.length).toBeGreaterThan(2);
+    const all = chunks.map((chunk) => Buffer.from(chunk).toString('latin1'));
+    // Chunks end at a line's end, and each stays as given (none is reused for the next).
+    for (const text of all) expect(text.endsWith('\n')).toBe(true);
+    expect(all[0]).toBe(first);
+    expect(all.join('')).toBe(`${texts.join('\n')}\n`);
+    const lines = all.join('').split('\n');
+    expect(lines[0]).toBe('[WARNING] headless-dns: 150 queries not printed: more came in 50 ms than the log keeps (300)');
+    expect(lines).toHaveLength(1 + 300 + 300 + 1);
+    expect(lines.at(-2)).toContain(` ${long}. udp `);
+  });
 });
 
 describe('LineBuffer', () => {
