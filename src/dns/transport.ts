@@ -16,6 +16,7 @@ import type { RemoteInfo } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { createRequire } from 'node:module';
+import { setImmediate as realSetImmediate } from 'node:timers';
 import type { TCPServer as Dns2TcpServer, UDPServer as Dns2UdpServer } from 'dns2';
 import { HeadlessDnsError } from '../errors.js';
 import { ipFamily } from '../model/ip.js';
@@ -508,12 +509,15 @@ function listenTcp(server: TcpFrontEnd, host: string, port: number): Promise<voi
 
 /**
  * A socket that failed to listen, or was closed, emits its event before libuv
- * has released its handle: that happens in the loop's close phase, which comes
- * before the next timer. Waiting for one keeps a try that lost its port from
- * showing as a half-closed server once listen() has resolved.
+ * has released its handle: that happens in the loop's close phase, which
+ * comes after this turn's immediates and before the next turn's. Waiting for
+ * the second keeps a try that lost its port, or a closed server, from still
+ * showing among the process's handles once listen() or close() has resolved.
+ * node:timers' own setImmediate: a test's fake timers (which replace the
+ * global one) must not hold close() up.
  */
 function closedHandlesGone(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
+  return new Promise((resolve) => realSetImmediate(() => realSetImmediate(resolve)));
 }
 
 function closeUdp(socket: UdpFrontEnd): Promise<void> {

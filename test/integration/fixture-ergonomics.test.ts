@@ -4,7 +4,7 @@
 
 import { readdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isHeadlessDnsError, startCluster } from '../../src/index.js';
 import { KUBIA_EXAMPLE } from '../support/fixture.js';
 
@@ -19,6 +19,20 @@ async function freePort(): Promise<number> {
 }
 
 describe('startCluster ergonomics', () => {
+  it('close() finishes under a test that has switched to fake timers, and frees the port', async () => {
+    const cluster = await startCluster({ api: false, manifests: [KUBIA_EXAMPLE] });
+    const port = cluster.dns.port;
+    vi.useFakeTimers();
+    try {
+      // Nothing advances the fake clock: close() must need no timer of the test's.
+      await cluster.close();
+    } finally {
+      vi.useRealTimers();
+    }
+    const again = await startCluster({ api: false, dnsPort: port });
+    await again.close();
+  });
+
   it('reset() goes back to the manifests it started with: fresh members, the scale and extra objects gone', async () => {
     await using cluster = await startCluster({ manifests: [KUBIA_EXAMPLE] });
     const ipsBefore = cluster.list('Pod').map((p) => p.status?.podIP);
