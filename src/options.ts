@@ -162,8 +162,8 @@ export interface ClusterOptions {
    * Each query as a CoreDNS `log` plugin line, as bytes (implies `queryLog`):
    * a stream such as process.stderr or fs.createWriteStream() is written a
    * chunk of whole lines, each ending in a newline, every 50 ms (close()
-   * writes the last). Costs less per query than `queryLogLines`, which makes a
-   * string of each batch; serve --log-queries writes stderr this way.
+   * writes the last). Unlike `queryLogLines`, no string is made of a batch
+   * (and encoded again by the stream); serve --log-queries writes stderr this way.
    */
   queryLogOutput?: { write(chunk: Uint8Array): unknown };
   /**
