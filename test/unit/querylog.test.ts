@@ -100,6 +100,41 @@ describe('QueryLog lines', () => {
     expect(printed).toEqual(expected);
   });
 
+  it('keeps names of every length up to 255 octets, in the slot or beside it, and a slot reused by a short name shows that name', () => {
+    const log = new QueryLog(2);
+    const lines: string[] = [];
+    log.followLines((text) => lines.push(...text.split('\n')));
+    /** A wire name of `octets` octets (labels of 0xff bytes, root label included). */
+    const wireName = (octets: number): Buffer => {
+      const parts: Buffer[] = [];
+      let left = octets - 1;
+      while (left > 0) {
+        let length = Math.min(63, left - 1);
+        // Never one octet left over: a label has at least one.
+        if (left - (length + 1) === 1) length--;
+        parts.push(Buffer.from([length]), Buffer.alloc(length, 0xff));
+        left -= length + 1;
+      }
+      return Buffer.concat([...parts, Buffer.from([0])]);
+    };
+    const query = (qname: Buffer): Buffer => Buffer.concat([Buffer.from([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]), qname, Buffer.from([0, 1, 0, 1])]);
+    const shown = (qname: Buffer): string => {
+      let text = '';
+      for (let at = 0; qname[at]! > 0; at += qname[at]! + 1) text += `${'\\255'.repeat(qname[at]!)}.`;
+      return text;
+    };
+    for (const octets of [64, 65, 66, 255, 3]) {
+      const qname = wireName(octets);
+      log.record(query(qname), replyHead(1, 0x8400, 0), 12, 'udp', '127.0.0.1', 1, 1);
+      log.flush();
+      expect(lines.at(-1)).toContain(` "A IN ${shown(qname)} udp `);
+      expect(log.list().at(-1)!.name).toBe(shown(qname));
+    }
+    // 256 octets is no name: not recorded.
+    log.record(query(Buffer.concat([wireName(255).subarray(0, 254), Buffer.from([1, 0x61, 0])])), replyHead(1, 0x8400, 0), 12, 'udp', '127.0.0.1', 1, 1);
+    expect(log.list()).toHaveLength(2);
+  });
+
   it('gives followers what is new in one batch, in order, and stops when told', async () => {
     const log = new QueryLog();
     const lines: string[] = [];
