@@ -243,7 +243,8 @@ const SEGMENT_ROOM = 4096;
  */
 export class LineSegments {
   private readonly clients = new Map<string | undefined, Uint8Array>();
-  private lastAddress: string | undefined = '';
+  /** null until the first line: no address (a string, or undefined for none) equals it. */
+  private lastAddress: string | undefined | null = null;
   private lastClient: Uint8Array = EMPTY;
   /** By type code below 256 (every type a query usually asks), then by Map. */
   private readonly commonTypes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(256).fill(undefined);
