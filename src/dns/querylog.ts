@@ -241,7 +241,7 @@ const SEGMENT_ROOM = 4096;
  * is seen: a log line is mostly these, and copying them costs less than
  * formatting them again for every query.
  */
-export class LineSegments {
+class LineSegments {
   private readonly clients = new Map<string | undefined, Uint8Array>();
   /** null until the first line: no address (a string, or undefined for none) equals it. */
   private lastAddress: string | undefined | null = null;
